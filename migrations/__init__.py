@@ -1,0 +1,2 @@
+"""Alembic migrations of the event store (installed as
+``panko_clone.migrations``)."""

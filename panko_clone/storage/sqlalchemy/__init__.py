@@ -1,0 +1,1 @@
+"""SQLAlchemy schema of the event store."""

@@ -1,0 +1,83 @@
+"""Tables of the event store.
+
+The six tables are Panko 10's (so its databases are adopted in place);
+``event`` gains ``project_id`` and ``user_id``, copies of the text traits
+of those names, so that the visibility rules are answered from composite
+indexes that also serve the ``generated`` order and keyset paging.
+"""
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from panko_clone.storage.sqlalchemy import types
+
+TABLE_ARGS = {'mysql_charset': 'utf8mb4', 'mysql_engine': 'InnoDB',
+              'mysql_collate': 'utf8mb4_nopad_bin'}
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class EventType(Base):
+    __tablename__ = 'event_type'
+    __table_args__ = (TABLE_ARGS,)
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
+    desc: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255), unique=True)
+
+
+class Event(Base):
+    __tablename__ = 'event'
+    __table_args__ = (
+        sa.Index('ix_event_message_id', 'message_id'),
+        sa.Index('ix_event_type_id', 'event_type_id'),
+        sa.Index('ix_event_generated', 'generated'),
+        sa.Index('ix_event_generated_message_id', 'generated', 'message_id'),
+        sa.Index('ix_event_type_generated', 'event_type_id', 'generated',
+                 'message_id'),
+        sa.Index('ix_event_project_generated', 'project_id', 'generated',
+                 'message_id'),
+        sa.Index('ix_event_project_user_generated', 'project_id',
+                 'user_id', 'generated', 'message_id'),
+        TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
+    message_id: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(50), unique=True)
+    generated: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        types.PreciseTimestamp())
+    raw: orm.Mapped[dict | None] = orm.mapped_column(
+        types.JSONEncodedDict())
+    event_type_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey('event_type.id'))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+
+
+def _trait_table(name, value_type):
+    """Declare one of the four per-type trait tables."""
+    attrs = {
+        '__tablename__': name,
+        '__table_args__': (
+            sa.Index('ix_%s_event_id_key' % name, 'event_id', 'key'),
+            sa.Index('ix_%s_key_value' % name, 'key', 'value', 'event_id'),
+            TABLE_ARGS,
+        ),
+        'event_id': orm.mapped_column(
+            sa.Integer, sa.ForeignKey('event.id'), primary_key=True),
+        'key': orm.mapped_column(sa.String(255), primary_key=True),
+        'value': orm.mapped_column(value_type),
+    }
+    class_name = ''.join(p.capitalize() for p in name.split('_'))
+    return type(class_name, (Base,), attrs)
+
+
+TraitText = _trait_table('trait_text', sa.String(255))
+TraitInt = _trait_table('trait_int', sa.BigInteger)
+TraitFloat = _trait_table('trait_float', sa.Float(53))
+TraitDatetime = _trait_table('trait_datetime', types.PreciseTimestamp())
