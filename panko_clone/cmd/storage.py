@@ -1,0 +1,44 @@
+"""``panko-clone-dbsync`` and ``panko-clone-expirer``."""
+
+import sys
+
+from oslo_log import log
+
+from panko_clone import service
+from panko_clone import storage
+
+LOG = log.getLogger(__name__)
+
+
+def dbsync(argv=None):
+    """Create or upgrade the schema (idempotent; adopts Panko 10 data)."""
+    conf = service.prepare_service(
+        sys.argv[1:] if argv is None else argv)
+    storage.get_connection_from_config(conf).upgrade()
+    return 0
+
+
+def expirer(argv=None):
+    """Delete events older than ``[database] event_time_to_live``.
+
+    Works in batches of ``events_delete_batch_size`` so that each delete
+    is a short transaction; the API keeps serving reads and writes.
+    """
+    conf = service.prepare_service(
+        sys.argv[1:] if argv is None else argv)
+    ttl = conf.database.event_time_to_live
+    if ttl <= 0:
+        LOG.info('Nothing to clean, database event time to live is '
+                 'disabled')
+        return 0
+    conn = storage.get_connection_from_config(conf)
+    batch = conf.database.events_delete_batch_size
+    total = 0
+    while True:
+        removed = conn.clear_expired_data(ttl, batch or None)
+        total += removed
+        if not batch or removed < batch:
+            break
+    LOG.info('Expirer removed %d events older than %d seconds',
+             total, ttl)
+    return 0
