@@ -1,0 +1,1 @@
+"""The HTTP API: paste pipelines, pecan app and controllers."""

@@ -1,0 +1,73 @@
+"""Building the WSGI application.
+
+``load_app`` loads a named composite of ``api_paste.ini`` (CORS, proxy
+headers, request ids, error documents, body limit, optionally authtoken,
+then the pecan app); ``app_factory`` is the paste factory for the pecan
+app itself. The configuration object reaches every factory through
+paste's ``global_conf`` (see ``middleware.ConfRef``), never through a
+module global, so any number of independent apps can live in one
+process.
+"""
+
+import os
+
+from oslo_config import cfg
+from oslo_log import log
+from paste import deploy
+import pecan
+
+from panko_clone.api import hooks
+from panko_clone.api import middleware
+from panko_clone import service
+
+LOG = log.getLogger(__name__)
+
+DEFAULT_ROOT = 'panko_clone.api.controllers.root.RootController'
+
+
+def setup_app(conf, root=None):
+    """The pecan app for ``conf``, with its own hooks and enforcer."""
+    app_hooks = [
+        hooks.ConfigHook(conf),
+        hooks.DBHook(conf),
+        hooks.PolicyHook(conf),
+        hooks.ContextHook(),
+        hooks.InputHook(),
+    ]
+    return pecan.make_app(
+        root or DEFAULT_ROOT,
+        hooks=app_hooks,
+        request_cls=hooks.Request,
+        force_canonical=False,
+        guess_content_type_from_ext=False,
+    )
+
+
+def app_factory(global_config, **local_conf):
+    """Paste app factory; ``root`` picks the root controller."""
+    conf = middleware.conf_from(global_config)
+    return setup_app(conf, root=local_conf.get('root'))
+
+
+def _paste_config_path(conf):
+    path = conf.api_paste_config
+    if not os.path.isabs(path):
+        path = conf.find_file(path)
+    if not path or not os.path.exists(path):
+        raise cfg.ConfigFilesNotFoundError([conf.api_paste_config])
+    return path
+
+
+def load_app(conf, appname='panko+keystone'):
+    """The paste-deployed app ``appname`` built from ``conf``."""
+    path = _paste_config_path(conf)
+    LOG.info('Loading %(app)s from %(path)s', {'app': appname,
+                                               'path': path})
+    return deploy.loadapp('config:' + path, name=appname,
+                          global_conf=middleware.with_conf({}, conf))
+
+
+def build_wsgi_app(argv=None):
+    """What a WSGI server calls: configure, then load the auth mode's app."""
+    conf = service.prepare_service(argv)
+    return load_app(conf, 'panko+' + conf.api.auth_mode)

@@ -1,0 +1,1 @@
+"""Pecan controllers, one module per resource."""

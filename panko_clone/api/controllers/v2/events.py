@@ -1,0 +1,140 @@
+"""``/v2/events``: listing and showing events."""
+
+import datetime
+
+from oslo_log import log
+import pecan
+from pecan import rest
+from wsme import types as wtypes
+import wsmeext.pecan as wsme_pecan
+
+from panko_clone.api.controllers.v2 import base
+from panko_clone.api.controllers.v2 import query
+from panko_clone.api.controllers.v2 import rbac
+from panko_clone import policy
+from panko_clone import storage
+from panko_clone.storage import models
+
+LOG = log.getLogger(__name__)
+
+
+class JsonType(wtypes.UserType):
+    """Any JSON value, passed through as is (the raw notification)."""
+
+    basetype = wtypes.text
+    name = 'json'
+
+    @staticmethod
+    def validate(value):
+        return value
+
+
+def trait_value_text(trait):
+    """A trait's value as the API shows it: always a string."""
+    if isinstance(trait.value, datetime.datetime):
+        return trait.value.isoformat()
+    return str(trait.value)
+
+
+class Trait(wtypes.Base):
+    """A typed name/value pair of an event."""
+
+    name = wtypes.text
+    "The name of the trait"
+
+    value = wtypes.text
+    "The value of the trait, as a string"
+
+    type = wtypes.text
+    "The data type: string, integer, float or datetime"
+
+    @classmethod
+    def from_model(cls, trait):
+        return cls(name=trait.name,
+                   value=trait_value_text(trait),
+                   type=models.Trait.get_name_by_type(trait.dtype))
+
+    @classmethod
+    def sample(cls):
+        return cls(name='service', value='compute.host-1', type='string')
+
+
+class Event(wtypes.Base):
+    """One event."""
+
+    message_id = wtypes.text
+    "The message ID of the notification"
+
+    event_type = wtypes.text
+    "The type of the event"
+
+    generated = datetime.datetime
+    "When the event occurred (UTC)"
+
+    traits = [Trait]
+    "The traits of the event, sorted by name"
+
+    raw = JsonType()
+    "The raw notification, when it was kept"
+
+    @classmethod
+    def from_model(cls, event):
+        traits = sorted(event.traits or (), key=lambda t: t.name)
+        return cls(message_id=event.message_id,
+                   event_type=event.event_type,
+                   generated=event.generated,
+                   traits=[Trait.from_model(t) for t in traits],
+                   raw=event.raw if event.raw is not None else {})
+
+    @classmethod
+    def sample(cls):
+        return cls(message_id='94834db1-8f1b-404d-b2ec-c35901f1b7f0',
+                   event_type='compute.instance.update',
+                   generated=datetime.datetime(2015, 1, 1, 12, 0, 0),
+                   traits=[Trait.sample()],
+                   raw={'status': {'nested': 'started'}})
+
+
+class EventsController(rest.RestController):
+    """Works on events."""
+
+    @rbac.protected(policy.EVENTS_INDEX)
+    @wsme_pecan.wsexpose([Event], query.QUERY_LIST, wtypes.text,
+                         [wtypes.text], wtypes.text)
+    def get_all(self, q=None, limit=None, sort=None, marker=None):
+        """The events matching ``q``, one page of them.
+
+        :param q: filters on event fields and traits
+        :param limit: the page size (default ``[api]
+            default_api_return_limit``)
+        :param sort: ``key[:dir]`` items, keys message_id and generated
+        :param marker: message_id of the last event of the previous page
+        """
+        event_filter = query.to_event_filter(q, rbac.visibility())
+        page = query.pagination(limit, sort, marker, pecan.request.cfg)
+        if event_filter is None:
+            return []
+        try:
+            events = list(pecan.request.conn.get_events(event_filter,
+                                                        page))
+        except storage.InvalidMarker as err:
+            raise base.ClientSideError(
+                str(err) or 'Invalid marker %s' % page['marker']) from None
+        return [Event.from_model(e) for e in events]
+
+    @rbac.protected(policy.EVENTS_SHOW)
+    @wsme_pecan.wsexpose(Event, wtypes.text)
+    def get_one(self, message_id):
+        """The event ``message_id``, if the caller may see it."""
+        visibility = rbac.visibility()
+        if visibility.sees_nothing or not query.storable(message_id):
+            raise base.EntityNotFound('Event', message_id)
+        event_filter = storage.EventFilter(message_id=message_id,
+                                           **visibility.filter_args())
+        events = list(pecan.request.conn.get_events(event_filter))
+        if not events:
+            raise base.EntityNotFound('Event', message_id)
+        if len(events) > 1:
+            LOG.error('More than one event with id %s returned from '
+                      'the storage driver', message_id)
+        return Event.from_model(events[0])
