@@ -46,7 +46,10 @@ def database_name(module_name):
     slug = re.sub(r'[^a-z0-9]+', '_', module_name.lower()).strip('_')
     if slug.startswith('tests_'):
         slug = slug[len('tests_'):]
-    worker = re.sub(r'[^a-z0-9]+', '_', worker_id().lower())
+    # PANKO_CLONE_TEST_RUN keeps two suites run side by side on one
+    # machine (two work trees, say) out of each other's databases.
+    run = os.environ.get('PANKO_CLONE_TEST_RUN', '') + worker_id()
+    worker = re.sub(r'[^a-z0-9]+', '_', run.lower())
     name = 'pc_test_%s_%s' % (worker, slug)
     if len(name) > MAX_DB_NAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
