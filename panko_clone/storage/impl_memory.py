@@ -54,10 +54,9 @@ def _store_trait(trait):
     """
     trait = models.Trait(trait.name, trait.dtype, trait.value)
     if trait.value is not None:
-        if trait.dtype == models.Trait.TEXT_TYPE:
-            trait.value = str(trait.value)[:models.TRAIT_TEXT_MAX]
-        elif trait.dtype == models.Trait.DATETIME_TYPE:
-            trait.value = models.normalize_datetime(trait.value)
+        # The same conversion (and the same refusals: integers beyond 64
+        # bits, non-finite floats) as the SQL driver's.
+        trait.value = models.Trait.convert_value(trait.dtype, trait.value)
     return trait
 
 
@@ -67,8 +66,12 @@ def _store_event(event):
     Sorting once on the way in means every read returns traits in the
     order the API promises without sorting again.
     """
-    traits = sorted((_store_trait(t) for t in event.traits or ()),
-                    key=lambda t: t.name)
+    # One trait per (name, type), the last one given winning, and none of
+    # no storable type: what the SQL driver's per-type tables keep.
+    by_key = {(t.name, t.dtype): _store_trait(t)
+              for t in event.traits or ()
+              if t.dtype in models.Trait.type_names and t.dtype}
+    traits = sorted(by_key.values(), key=lambda t: (t.name, t.dtype))
     return models.Event(
         message_id=event.message_id,
         event_type=event.event_type,

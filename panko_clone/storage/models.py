@@ -5,8 +5,11 @@ Panko's storage layer keeps working.
 """
 
 import datetime
+import math
 
 TRAIT_TEXT_MAX = 255
+# Integer traits live in 64-bit columns on every SQL back end.
+INT_MIN, INT_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 class Model:
@@ -107,9 +110,19 @@ class Trait(Model):
     def convert_value(cls, trait_type, value):
         """Coerce ``value`` to what a trait of ``trait_type`` stores."""
         if trait_type == cls.INT_TYPE:
-            return int(value)
+            value = int(value)
+            if not INT_MIN <= value <= INT_MAX:
+                raise ValueError('integer trait value %d is outside the '
+                                 '64-bit range' % value)
+            return value
         if trait_type == cls.FLOAT_TYPE:
-            return float(value)
+            value = float(value)
+            if not math.isfinite(value):
+                # SQLite would store NULL, MySQL refuses: no back end
+                # keeps it faithfully, so none accepts it.
+                raise ValueError('float trait value %r is not finite'
+                                 % value)
+            return value
         if trait_type == cls.DATETIME_TYPE:
             return normalize_datetime(value)
         return str(value)[:TRAIT_TEXT_MAX]

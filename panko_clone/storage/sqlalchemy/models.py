@@ -3,7 +3,10 @@
 The six tables are Panko 10's (so its databases are adopted in place);
 ``event`` gains ``project_id`` and ``user_id``, copies of the text traits
 of those names, so that the visibility rules are answered from composite
-indexes that also serve the ``generated`` order and keyset paging.
+indexes that also serve the ``generated`` order and keyset paging;
+``event_trait_type`` summarises which trait names each event type has.
+Panko's single-column indexes are gone where a composite index or a
+primary key starts with the same columns.
 """
 
 import datetime
@@ -33,9 +36,6 @@ class EventType(Base):
 class Event(Base):
     __tablename__ = 'event'
     __table_args__ = (
-        sa.Index('ix_event_message_id', 'message_id'),
-        sa.Index('ix_event_type_id', 'event_type_id'),
-        sa.Index('ix_event_generated', 'generated'),
         sa.Index('ix_event_generated_message_id', 'generated', 'message_id'),
         sa.Index('ix_event_type_generated', 'event_type_id', 'generated',
                  'message_id'),
@@ -43,6 +43,9 @@ class Event(Base):
                  'message_id'),
         sa.Index('ix_event_project_user_generated', 'project_id',
                  'user_id', 'generated', 'message_id'),
+        # PostgreSQL only (index-only ordering of trait-filter matches).
+        sa.Index('ix_event_id_generated', 'id', 'generated',
+                 'message_id').ddl_if(dialect='postgresql'),
         TABLE_ARGS,
     )
 
@@ -64,7 +67,6 @@ def _trait_table(name, value_type):
     attrs = {
         '__tablename__': name,
         '__table_args__': (
-            sa.Index('ix_%s_event_id_key' % name, 'event_id', 'key'),
             sa.Index('ix_%s_key_value' % name, 'key', 'value', 'event_id'),
             TABLE_ARGS,
         ),
@@ -81,3 +83,20 @@ TraitText = _trait_table('trait_text', sa.String(255))
 TraitInt = _trait_table('trait_int', sa.BigInteger)
 TraitFloat = _trait_table('trait_float', sa.Float(53))
 TraitDatetime = _trait_table('trait_datetime', types.PreciseTimestamp())
+
+
+class EventTraitType(Base):
+    """(event type, trait name, trait type) seen at least once.
+
+    Written by ``record_events``; may keep rows whose last trait was
+    deleted, so readers confirm each row against the trait tables.
+    """
+
+    __tablename__ = 'event_trait_type'
+    __table_args__ = (TABLE_ARGS,)
+
+    event_type_id: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, primary_key=True)
+    dtype: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                             primary_key=True)

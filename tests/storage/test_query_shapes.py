@@ -1,0 +1,151 @@
+"""Answers that the SQL driver computes along its faster paths.
+
+The SQL driver answers some calls by routes that only pay off at scale:
+trait names from a summary table that deletes leave stale, the admin
+listing as two limited halves, several filters on one trait merged into
+one range, a type's trait values merged from several tables. Each test
+pins the answer those routes must give, on every back end, in the
+situation where a shortcut would go wrong.
+"""
+
+import pytest
+
+from panko_clone import storage
+from tests.helpers import Trait, at, event, fetch, ids
+
+
+def trait_types(conn, event_type):
+    return [(t['name'], t['data_type'])
+            for t in conn.get_trait_types(event_type)]
+
+
+class TestTraitTypesAfterDeletes:
+
+    def test_a_trait_whose_events_are_gone_is_not_listed(self, conn):
+        conn.record_events([
+            event('a1', 'A', at(), {'only_here': 1, 'shared': 'x'}),
+            event('a2', 'A', at(seconds=1), {'shared': 'y'})])
+        conn.delete_events(storage.EventFilter(message_id='a1'))
+        assert trait_types(conn, 'A') == [('shared', Trait.TEXT_TYPE)]
+
+    def test_a_trait_recorded_again_is_listed_again(self, conn):
+        conn.record_events([event('a1', 'A', at(), {'n': 1})])
+        conn.delete_events(storage.EventFilter(message_id='a1'))
+        assert trait_types(conn, 'A') == []
+        conn.record_events([event('a2', 'A', at(), {'n': 2.5})])
+        assert trait_types(conn, 'A') == [('n', Trait.FLOAT_TYPE)]
+
+    def test_a_type_dropped_and_recreated_keeps_only_new_traits(self, conn):
+        conn.record_events([event('a1', 'A', at(), {'old': 1})])
+        conn.delete_events(storage.EventFilter(event_type='A'))
+        conn.record_events([event('a2', 'A', at(), {'new': 'v'})])
+        assert trait_types(conn, 'A') == [('new', Trait.TEXT_TYPE)]
+        assert list(conn.get_traits('A', 'old')) == []
+
+
+class TestTraitValuesAcrossTypes:
+
+    def test_one_name_in_two_types_comes_in_event_order(self, conn):
+        conn.record_events([
+            event('e3', 'T', at(seconds=3), {'v': 'late'}),
+            event('e1', 'T', at(seconds=1), {'v': 'early'}),
+            event('e2', 'T', at(seconds=2), {'v': 7}),
+            event('e0', 'Other', at(), {'v': 1.5})])
+        got = [(t.name, t.dtype, t.value) for t in conn.get_traits('T', 'v')]
+        assert got == [('v', Trait.TEXT_TYPE, 'early'),
+                       ('v', Trait.INT_TYPE, 7),
+                       ('v', Trait.TEXT_TYPE, 'late')]
+
+    def test_events_without_the_trait_are_skipped(self, conn):
+        conn.record_events([
+            event('e1', 'T', at(seconds=1), {'v': 1}),
+            event('e2', 'T', at(seconds=2), {'w': 2}),
+            event('e3', 'T', at(seconds=3), {'v': 3})])
+        assert [t.value for t in conn.get_traits('T', 'v')] == [1, 3]
+
+
+def owned_events():
+    """Events of p1, p2 and no project, interleaved in time."""
+    owners = ['p1', None, 'p2', 'p1', None, 'p1', 'p2', None, 'p1', None]
+    events = []
+    for i, owner in enumerate(owners):
+        traits = {'n': i}
+        if owner:
+            traits['project_id'] = owner
+        events.append(event('m%02d' % i, 'Foo', at(minutes=i), traits))
+    return events
+
+
+def pages(conn, size, sort=None, **filter_args):
+    """Every page of ``size`` after the other, by marker."""
+    seen, marker = [], None
+    while True:
+        page = fetch(conn, {'limit': size, 'marker': marker, 'sort': sort},
+                     **filter_args)
+        seen.extend(ids(page))
+        if len(page) < size:
+            return seen
+        marker = page[-1].message_id
+
+
+class TestAdminListing:
+
+    EXPECTED = ['m00', 'm01', 'm03', 'm04', 'm05', 'm07', 'm08', 'm09']
+
+    def test_own_project_and_unowned_in_order(self, conn):
+        conn.record_events(owned_events())
+        assert ids(fetch(conn, admin_proj='p1')) == self.EXPECTED
+        assert ids(fetch(conn, {'limit': 3}, admin_proj='p1')) == (
+            self.EXPECTED[:3])
+
+    def test_paging_by_marker_visits_each_once(self, conn):
+        conn.record_events(owned_events())
+        for size in (1, 2, 3, 100):
+            assert pages(conn, size, admin_proj='p1') == self.EXPECTED
+
+    def test_paging_newest_first(self, conn):
+        conn.record_events(owned_events())
+        assert pages(conn, 3, sort=[('generated', 'desc')],
+                     admin_proj='p1') == self.EXPECTED[::-1]
+
+    def test_with_a_trait_filter(self, conn):
+        conn.record_events(owned_events())
+        got = fetch(conn, {'limit': 2}, admin_proj='p1', traits_filter=[
+            {'key': 'n', 'op': 'ge', 'integer': 4}])
+        assert ids(got) == ['m04', 'm05']
+
+    def test_a_marker_the_caller_cannot_see_is_refused(self, conn):
+        conn.record_events(owned_events())
+        with pytest.raises(storage.InvalidMarker):
+            fetch(conn, {'limit': 2, 'marker': 'm02'}, admin_proj='p1')
+
+
+class TestFiltersOnOneTrait:
+
+    def numbered(self, conn):
+        conn.record_events([event('n%02d' % i, 'Foo', at(seconds=i),
+                                  {'n': i, 'x': float(i)})
+                            for i in range(1, 11)])
+
+    def test_range_with_an_exclusion(self, conn):
+        self.numbered(conn)
+        got = fetch(conn, traits_filter=[
+            {'key': 'n', 'op': 'ge', 'integer': 2},
+            {'key': 'n', 'op': 'le', 'integer': 8},
+            {'key': 'n', 'op': 'ne', 'integer': 5}])
+        assert ids(got) == ['n02', 'n03', 'n04', 'n06', 'n07', 'n08']
+
+    def test_open_bounds_and_a_second_trait(self, conn):
+        self.numbered(conn)
+        got = fetch(conn, traits_filter=[
+            {'key': 'n', 'op': 'gt', 'integer': 3},
+            {'key': 'n', 'op': 'lt', 'integer': 9},
+            {'key': 'x', 'op': 'ge', 'float': 6.0}])
+        assert ids(got) == ['n06', 'n07', 'n08']
+
+    def test_same_name_other_type_is_a_separate_condition(self, conn):
+        self.numbered(conn)
+        got = fetch(conn, traits_filter=[
+            {'key': 'n', 'op': 'ge', 'integer': 2},
+            {'key': 'n', 'op': 'eq', 'string': '2'}])
+        assert got == []
