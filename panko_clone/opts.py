@@ -10,6 +10,11 @@ import os
 from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_middleware import cors
+from oslo_middleware.healthcheck import opts as healthcheck_opts
+from oslo_middleware import http_proxy_to_wsgi
+
+from panko_clone.api import basic_auth
+from panko_clone.api import health
 
 API_OPTS = [
     cfg.IntOpt('default_api_return_limit',
@@ -82,11 +87,25 @@ def list_opts():
         ('api', API_OPTS),
         ('database', DATABASE_OPTS),
         ('storage', STORAGE_OPTS),
+        (basic_auth.GROUP, basic_auth.OPTS),
     ]
 
 
 def set_defaults():
-    """Defaults that differ from the libraries' own."""
+    """Defaults that differ from the libraries' own.
+
+    The ``oslo.config.opts.defaults`` entry point, so that
+    ``oslo-config-generator`` shows them; ``prepare_service`` calls it
+    before any option is read. Like ``cors.set_defaults`` this changes
+    the libraries' option objects themselves, always to the same values.
+    """
+    # The versions document links to the URL the client used, which a
+    # reverse proxy only reveals in its X-Forwarded-*/Forwarded headers.
+    cfg.set_defaults(http_proxy_to_wsgi.OPTS,
+                     enable_proxy_headers_parsing=True)
+    # The health check fails while the event storage does not answer.
+    cfg.set_defaults(healthcheck_opts.HEALTHCHECK_OPTS,
+                     backends=[health.NAME])
     cors.set_defaults(
         allow_headers=['X-Auth-Token', 'X-Identity-Status', 'X-Roles',
                        'X-Service-Catalog', 'X-User-Id', 'X-Tenant-Id',

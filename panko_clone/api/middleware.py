@@ -8,21 +8,16 @@ apps loaded in one process from two configurations stay independent.
 import http
 import io
 import json
-import threading
 from xml.etree import ElementTree
 
 from keystonemiddleware import auth_token
 from oslo_log import log
 from oslo_middleware import cors
 from oslo_middleware import healthcheck
-from oslo_middleware.healthcheck import pluginbase
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
-import stevedore
 import webob
 import webob.exc
-
-from panko_clone import storage
 
 LOG = log.getLogger(__name__)
 
@@ -356,18 +351,12 @@ def http_proxy_to_wsgi_factory(global_conf, **local_conf):
     """Honour X-Forwarded-* / Forwarded from a reverse proxy.
 
     The versions document must name the URL clients used, so header
-    parsing defaults to on here; a deployment that is not behind a proxy
-    can still turn it off in ``[oslo_middleware]``.
+    parsing defaults to on (``panko_clone.opts.set_defaults``, hence
+    shown in the generated sample configuration); a deployment that is
+    not behind a proxy can turn it off in ``[oslo_middleware]``.
     """
     conf = conf_from(global_conf)
-
-    def _filter(app):
-        middleware = ProxyHeaders(app, conf)
-        conf.set_default('enable_proxy_headers_parsing', True,
-                         group='oslo_middleware')
-        return middleware
-
-    return _filter
+    return lambda app: ProxyHeaders(app, conf)
 
 
 def request_id_factory(global_conf, **local_conf):
@@ -384,57 +373,10 @@ def authtoken_factory(global_conf, **local_conf):
     return lambda app: auth_token.AuthProtocol(app, dict(settings))
 
 
-class StorageHealthcheck(pluginbase.HealthcheckBaseExtension):
-    """Healthy while the configured event storage answers a query.
-
-    A healthcheck plugin in oslo.middleware's own terms (built from the
-    service's ``ConfigOpts``). Each probe makes a single attempt, with no
-    retries, so a load balancer learns at once that the database is
-    gone; the connection is kept between probes and reopened when
-    ``[database] connection`` changes.
-    """
-
-    PROBE_ID = 'panko-clone-healthcheck-probe'
-
-    def __init__(self, oslo_conf, conf):
-        super().__init__(oslo_conf, conf)
-        self._lock = threading.Lock()
-        self._conn = None
-        self._url = None
-
-    def _connection(self):
-        url = self.oslo_conf.database.connection
-        with self._lock:
-            if self._conn is None or url != self._url:
-                self._conn = storage.get_connection(url, self.oslo_conf)
-                self._url = url
-            return self._conn
-
-    def healthcheck(self, server_port):
-        try:
-            conn = self._connection()
-            list(conn.get_events(
-                storage.EventFilter(message_id=self.PROBE_ID),
-                {'limit': 1, 'marker': None, 'sort': []}))
-        except Exception as err:
-            LOG.warning('Healthcheck: event storage unreachable: %s', err)
-            return pluginbase.HealthcheckResult(
-                available=False, reason='Event storage unreachable',
-                details=type(err).__name__)
-        return pluginbase.HealthcheckResult(available=True,
-                                            reason='Event storage OK')
-
-
 def healthcheck_factory(global_conf, **local_conf):
-    """oslo.middleware's healthcheck (``[healthcheck]``) plus storage.
+    """oslo.middleware's healthcheck, configured by ``[healthcheck]``.
 
-    The storage probe is appended to the backends oslo.middleware loaded
-    from ``[healthcheck] backends``, since it needs no entry point of
-    its own to be always on.
+    Its backends come from ``[healthcheck] backends``, whose default
+    here includes the event storage probe (``panko_clone.api.health``).
     """
-    conf = conf_from(global_conf)
-    app = healthcheck.Healthcheck(None, conf)
-    probe = StorageHealthcheck(conf, {})
-    app._backends.extensions.append(stevedore.extension.Extension(
-        'panko_clone_storage', None, StorageHealthcheck, probe))
-    return app
+    return healthcheck.Healthcheck(None, conf_from(global_conf))

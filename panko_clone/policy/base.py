@@ -1,4 +1,9 @@
-"""Helper rules other rules refer to; not tied to any single API call."""
+"""Helper rules other rules refer to; not tied to any single API call.
+
+Both are documented rules (description, operations, scope types) because
+operators override them: ``context_is_admin`` to say who counts as an
+administrator, ``segregation`` to say who sees beyond their own events.
+"""
 
 from oslo_policy import policy
 
@@ -13,31 +18,53 @@ UNPROTECTED = ''
 UNRESTRICTED = ('rule:%s or (role:reader and system_scope:all)'
                 % CONTEXT_IS_ADMIN)
 
+# Panko 10 declared segregation for system scope only; with scope always
+# enforced (oslo.policy 6) that locked project admins out. Every rule
+# here accepts both kinds of token and lets the check string decide.
+SCOPES = ['project', 'system']
+
+_READ_OPERATIONS = [
+    {'path': '/v2/events', 'method': 'GET'},
+    {'path': '/v2/events/{message_id}', 'method': 'GET'},
+    {'path': '/v2/events/statistics', 'method': 'GET'},
+    {'path': '/v2/event_types', 'method': 'GET'},
+    {'path': '/v2/event_types/{event_type}/traits', 'method': 'GET'},
+    {'path': '/v2/event_types/{event_type}/traits/{trait_name}',
+     'method': 'GET'},
+]
+# Deleting is limited to what the caller could list or show.
+DELETE_OPERATIONS = [
+    {'path': '/v2/events', 'method': 'DELETE'},
+    {'path': '/v2/events/{message_id}', 'method': 'DELETE'},
+]
+
 _RULES = [
-    policy.RuleDefault(
+    policy.DocumentedRuleDefault(
         name=CONTEXT_IS_ADMIN,
         check_str=ROLE_ADMIN,
-        description='Who counts as an administrator; other rules refer '
-                    'to it.'),
+        scope_types=SCOPES,
+        description='Who counts as an administrator. Never enforced on '
+                    'its own: segregation, telemetry:events:create and '
+                    'telemetry:events:delete refer to it, so overriding '
+                    'it changes all three (its scope types are those of '
+                    'the rules referring to it).',
+        operations=_READ_OPERATIONS + [
+            {'path': '/v2/events', 'method': 'POST'},
+        ] + DELETE_OPERATIONS),
     policy.DocumentedRuleDefault(
         name=SEGREGATION,
         check_str=UNRESTRICTED,
+        scope_types=SCOPES,
         description='Callers passing this rule are not limited to the '
                     'events of their own user: they see their project\'s '
                     'events (and those of no project), every event when '
                     'system-scoped or when asking for all_tenants, and '
-                    'may list event types and traits. Everyone else sees '
-                    'only events whose project_id and user_id traits are '
-                    'their own.',
-        operations=[
-            {'path': '/v2/events', 'method': 'GET'},
-            {'path': '/v2/events/{message_id}', 'method': 'GET'},
-            {'path': '/v2/event_types', 'method': 'GET'},
-            {'path': '/v2/event_types/{event_type}/traits',
-             'method': 'GET'},
-            {'path': '/v2/event_types/{event_type}/traits/{trait_name}',
-             'method': 'GET'},
-        ]),
+                    'may list event types and traits (which span every '
+                    'project). Everyone else sees only events whose '
+                    'project_id and user_id traits are their own (see '
+                    'telemetry:events:whole_project to widen that to '
+                    'their project).',
+        operations=_READ_OPERATIONS + DELETE_OPERATIONS),
 ]
 
 

@@ -29,3 +29,15 @@ def app(conf, store, backend):
         yield webtest.TestApp(api_app.load_app(conf, 'panko+noauth'))
     finally:
         patch.undo()
+
+
+@pytest.fixture(scope='module')
+def token_fixture():
+    """keystonemiddleware's own ``AuthTokenFixture``: tokens added to it
+    are accepted by the real authtoken middleware, no Keystone needed."""
+    from keystonemiddleware import fixture as ksm_fixture
+
+    fixture = ksm_fixture.AuthTokenFixture()
+    fixture.setUp()
+    yield fixture
+    fixture.cleanUp()

@@ -8,11 +8,14 @@ two policy files decide independently.
 
 import functools
 
+from oslo_log import log
 import pecan
 
 from panko_clone.api.controllers.v2 import base
 from panko_clone.api import middleware
 from panko_clone import policy
+
+LOG = log.getLogger(__name__)
 
 FORBIDDEN = 'RBAC Authorization Failed'
 
@@ -39,10 +42,12 @@ def check(rule):
     ctx = pecan.request.context
     target = {'project_id': ctx.project_id, 'user_id': ctx.user_id}
     try:
+        # Without do_raise, a token of the wrong scope for the rule is a
+        # plain False; an exception means the policy file itself could
+        # not be read, and then nobody is authorized.
         return bool(pecan.request.enforcer.enforce(rule, target, ctx))
     except Exception:
-        # A scope mismatch, or a policy file naming a rule that does not
-        # parse: either way the caller is not authorized.
+        LOG.exception('Policy check %s failed; denying', rule)
         return False
 
 
@@ -70,13 +75,15 @@ class Visibility:
     An unrestricted caller (one passing ``segregation``) sees its
     project's events and those with no ``project_id`` trait; every event
     when its token is system-scoped or it asks for all_tenants. Anyone
-    else sees only events carrying its own ``project_id`` and
-    ``user_id`` traits.
+    else sees only events carrying its own ``project_id`` trait, and its
+    own ``user_id`` trait too unless it passes
+    ``telemetry:events:whole_project``.
     """
 
-    def __init__(self, ctx, unrestricted):
+    def __init__(self, ctx, unrestricted, whole_project=False):
         self.ctx = ctx
         self.unrestricted = unrestricted
+        self.whole_project = whole_project
 
     @property
     def sees_nothing(self):
@@ -91,14 +98,12 @@ class Visibility:
             return {'traits_filter': [], 'admin_proj': self.ctx.project_id}
         if all_tenants:
             raise base.ClientSideError(FORBIDDEN, status_code=403)
-        return {
-            'traits_filter': [
-                {'key': 'project_id', 'op': 'eq',
-                 'string': self.ctx.project_id},
-                {'key': 'user_id', 'op': 'eq', 'string': self.ctx.user_id},
-            ],
-            'admin_proj': None,
-        }
+        traits = [{'key': 'project_id', 'op': 'eq',
+                   'string': self.ctx.project_id}]
+        if not self.whole_project:
+            traits.append({'key': 'user_id', 'op': 'eq',
+                           'string': self.ctx.user_id})
+        return {'traits_filter': traits, 'admin_proj': None}
 
     def require_unrestricted(self):
         """401 for a restricted caller, as Panko answers it."""
@@ -110,4 +115,9 @@ class Visibility:
 
 def visibility():
     """The current caller's ``Visibility``."""
-    return Visibility(pecan.request.context, check(policy.SEGREGATION))
+    ctx = pecan.request.context
+    if check(policy.SEGREGATION):
+        return Visibility(ctx, True)
+    whole_project = bool(ctx.project_id) and check(
+        policy.EVENTS_WHOLE_PROJECT)
+    return Visibility(ctx, False, whole_project)
