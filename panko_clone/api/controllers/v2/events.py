@@ -5,12 +5,15 @@ import datetime
 from oslo_log import log
 import pecan
 from pecan import rest
+from wsme import api as wsme_api
 from wsme import types as wtypes
 import wsmeext.pecan as wsme_pecan
 
 from panko_clone.api.controllers.v2 import base
 from panko_clone.api.controllers.v2 import query
 from panko_clone.api.controllers.v2 import rbac
+from panko_clone.api.controllers.v2 import statistics
+from panko_clone.api.controllers.v2 import writes
 from panko_clone import policy
 from panko_clone import storage
 from panko_clone.storage import models
@@ -98,6 +101,9 @@ class Event(wtypes.Base):
 class EventsController(rest.RestController):
     """Works on events."""
 
+    # Routed before get_one: see the README on the message_id corner.
+    statistics = statistics.StatisticsController()
+
     @rbac.protected(policy.EVENTS_INDEX)
     @wsme_pecan.wsexpose([Event], query.QUERY_LIST, wtypes.text,
                          [wtypes.text], wtypes.text)
@@ -138,3 +144,34 @@ class EventsController(rest.RestController):
             LOG.error('More than one event with id %s returned from '
                       'the storage driver', message_id)
         return Event.from_model(events[0])
+
+    @rbac.protected(policy.EVENTS_CREATE)
+    @pecan.expose('wsmejson:', content_type='application/json')
+    @pecan.expose('wsmexml:', content_type='application/xml')
+    @pecan.expose('wsmexml:', content_type='text/xml')
+    def post(self, **params):
+        """Record one posted event or a list of them, all or none.
+
+        201 ``{"created": [ids], "duplicates": [ids]}``. Query
+        parameters are ignored: Ceilometer's http publisher may leave
+        options of its own in the URL.
+        """
+        return writes.record()
+
+    @rbac.protected(policy.EVENTS_DELETE)
+    @wsme_pecan.wsexpose(writes.DeletedEvents, wtypes.text,
+                         query.QUERY_LIST, status_code=204)
+    def delete(self, message_id=None, q=None):
+        """Delete one event (204), or every event ``q`` matches (200).
+
+        The same grammar and visibility as a listing; a delete with no
+        filter at all is refused.
+        """
+        if message_id is None:
+            deleted = writes.delete_matching(q)
+            return wsme_api.Response(writes.DeletedEvents(deleted=deleted),
+                                     status_code=200)
+        if q:
+            raise base.ClientSideError(writes.ID_AND_FILTER)
+        writes.delete_one(message_id)
+        return wsme_api.Response(None, status_code=204)

@@ -1,0 +1,1 @@
+"""Ceilometer publishers that feed events into panko_clone."""
