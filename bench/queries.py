@@ -31,93 +31,25 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 
 import sqlalchemy as sa
 
+from bench import dataset
 from panko_clone import service
 from panko_clone import storage
-from panko_clone.storage import models
 
 BENCH_DATABASE = 'pc_bench'
-BATCH = 100
-DAYS = 30
-START = datetime.datetime(2024, 1, 1)
-
-N_TYPES = 20
-N_PROJECTS = 100
-N_USERS = 300
-N_HOSTS = 200
-NO_PROJECT_SHARE = 0.03
-MEMORY_STEP = 256
-MEMORY_STEPS = 256          # memory_mb in 256 .. 65536
-MEMORY_WINDOW = 2           # a range query spans 3 steps: ~1.2% of events
-
-Trait = models.Trait
-
-EVENT_TYPES = ['%s.%s' % (family, action)
-               for family in ('compute.instance', 'volume', 'network',
-                              'image', 'identity.project')
-               for action in ('create.end', 'delete.end', 'update',
-                              'exists')]
-PROJECTS = ['project-%03d' % i for i in range(N_PROJECTS)]
-# Every user belongs to one project, so (project, user) pairs exist.
-USERS = ['user-%03d' % i for i in range(N_USERS)]
-USER_PROJECT = {user: PROJECTS[i % N_PROJECTS]
-                for i, user in enumerate(USERS)}
-HOSTS = ['compute-%03d.example.org' % i for i in range(N_HOSTS)]
-SERVICES = ['nova', 'cinder', 'neutron', 'glance', 'keystone', 'heat',
-            'swift', 'octavia']
-STATES = ['active', 'building', 'deleted', 'error', 'shutoff']
-
-
-# -- data ----------------------------------------------------------------
-
-def _uuid(rng):
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-class Generator:
-    """Deterministic synthetic events; remembers what it produced."""
-
-    def __init__(self, seed):
-        self.rng = random.Random(seed)
-        # (generated, message_id, project_id, user_id) of every event.
-        self.made = []
-
-    def event(self):
-        rng = self.rng
-        generated = START + datetime.timedelta(
-            microseconds=rng.randrange(DAYS * 86400 * 10 ** 6))
-        message_id = _uuid(rng)
-        user = rng.choice(USERS)
-        project = USER_PROJECT[user]
-        if rng.random() < NO_PROJECT_SHARE:
-            project = None
-        launched = generated - datetime.timedelta(
-            seconds=rng.randrange(7 * 86400))
-        traits = [
-            Trait('user_id', Trait.TEXT_TYPE, user),
-            Trait('resource_id', Trait.TEXT_TYPE, _uuid(rng)),
-            Trait('host', Trait.TEXT_TYPE, rng.choice(HOSTS)),
-            Trait('service', Trait.TEXT_TYPE, rng.choice(SERVICES)),
-            Trait('state', Trait.TEXT_TYPE, rng.choice(STATES)),
-            Trait('request_id', Trait.TEXT_TYPE, 'req-' + _uuid(rng)),
-            Trait('memory_mb', Trait.INT_TYPE,
-                  MEMORY_STEP * rng.randint(1, MEMORY_STEPS)),
-            Trait('vcpus', Trait.INT_TYPE, rng.choice((1, 2, 4, 8, 16))),
-            Trait('disk_gb', Trait.INT_TYPE, rng.choice((0, 10, 20, 40,
-                                                          80, 160))),
-            Trait('cpu_util', Trait.FLOAT_TYPE,
-                  round(rng.uniform(0, 100), 6)),
-            Trait('launched_at', Trait.DATETIME_TYPE, launched),
-        ]
-        if project is not None:
-            traits.insert(0, Trait('project_id', Trait.TEXT_TYPE, project))
-        self.made.append((generated, message_id, project, user))
-        return models.Event(message_id=message_id,
-                            event_type=rng.choice(EVENT_TYPES),
-                            generated=generated, traits=traits, raw={})
+# The store's shape and its generator are shared with ``python -m bench``.
+BATCH = dataset.BATCH
+DAYS = dataset.DAYS
+START = dataset.START
+MEMORY_STEP = dataset.MEMORY_STEP
+MEMORY_STEPS = dataset.MEMORY_STEPS
+MEMORY_WINDOW = dataset.MEMORY_WINDOW
+EVENT_TYPES = dataset.EVENT_TYPES
+PROJECTS = dataset.PROJECTS
+HOSTS = dataset.HOSTS
+Generator = dataset.Generator
 
 
 def fill(conn, gen, target):

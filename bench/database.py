@@ -1,0 +1,93 @@
+"""Where a benchmark's store lives, and opening it.
+
+A server URL (PostgreSQL, MySQL/MariaDB) names only the server: the
+benchmark creates its own database there, by default ``pc_bench_full``
+(``bench.queries`` uses ``pc_bench``, so both can run side by side),
+and drops it afterwards unless told to keep it.
+"""
+
+import logging
+
+import sqlalchemy as sa
+
+from panko_clone import service
+from panko_clone import storage
+
+DEFAULT_DATABASE = 'pc_bench_full'
+
+
+def server_database(url, name=DEFAULT_DATABASE):
+    """(URL of database ``name`` on the server of ``url``, admin URL).
+
+    None for a URL that is not a database server's (SQLite, memory).
+    """
+    if url.startswith('memory:'):
+        return None
+    parsed = sa.engine.make_url(url)
+    backend = parsed.get_backend_name()
+    # Bare schemes mean the drivers the storage layer uses for them.
+    bare = {'postgresql': 'postgresql+psycopg2', 'mysql': 'mysql+pymysql'}
+    if parsed.drivername in bare:
+        parsed = parsed.set(drivername=bare[parsed.drivername])
+    if backend == 'postgresql':
+        admin = parsed.set(database='postgres')
+    elif backend == 'mysql':
+        admin = parsed.set(database=None)
+    else:
+        return None
+    return parsed.set(database=name), admin
+
+
+def recreate_database(admin_url, name=DEFAULT_DATABASE, drop_only=False):
+    """Drop database ``name`` (closing its sessions) and create it anew."""
+    engine = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == 'postgresql':
+                # Other sessions (a previous run's pool) must not block.
+                conn.execute(sa.text(
+                    'SELECT pg_terminate_backend(pid) FROM '
+                    'pg_stat_activity WHERE datname = :db '
+                    'AND pid <> pg_backend_pid()'), {'db': name})
+                quoted = '"%s"' % name
+            else:
+                quoted = '`%s`' % name
+            conn.execute(sa.text('DROP DATABASE IF EXISTS %s' % quoted))
+            if not drop_only:
+                extra = (' CHARACTER SET utf8mb4'
+                         if engine.dialect.name == 'mysql' else '')
+                conn.execute(sa.text('CREATE DATABASE %s%s'
+                                     % (quoted, extra)))
+    finally:
+        engine.dispose()
+
+
+def analyze(conn):
+    """Refresh the planner's statistics, as autovacuum would."""
+    engine = getattr(conn, 'engine', None)
+    if engine is None:
+        return
+    with engine.begin() as db:
+        if engine.dialect.name == 'mysql':
+            for table in sa.inspect(engine).get_table_names():
+                db.execute(sa.text('ANALYZE TABLE `%s`' % table))
+        else:
+            db.execute(sa.text('ANALYZE'))
+
+
+def open_store(url):
+    """A storage connection to ``url``, schema created, emptied."""
+    conf = service.prepare_service([], [])
+    conf.set_override('connection', url, 'database')
+    # Migration chatter would bury the figures.
+    logging.getLogger('alembic').setLevel(logging.WARNING)
+    conn = storage.get_connection_from_config(conf)
+    conn.upgrade()
+    conn.clear()
+    return conn
+
+
+def close_store(conn):
+    engine = getattr(conn, 'engine', None)
+    if engine is not None:
+        engine.dispose()

@@ -1,0 +1,305 @@
+"""The HTTP API under gunicorn, and a load generator on loopback.
+
+The server is the module-level app (``panko_clone.wsgi.api:application``)
+run by ``gunicorn`` with several sync workers. That app reads oslo.config's
+default locations, so the benchmark writes ``panko_clone.conf`` into
+``<tmp>/.panko_clone/`` and starts gunicorn with ``HOME=<tmp>``: the
+workers then serve the ``panko+noauth`` pipeline on the bench database
+(identity headers trusted as sent) and nothing of the caller's own
+configuration leaks in.
+
+The load generator is threads, each with one keep-alive
+``http.client`` connection (re-opened when a sync worker closes it),
+issuing requests back to back until the time is up. It shares the
+machine's cores with the server, so the figures are a lower bound on
+what the server alone would sustain.
+"""
+
+import collections
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+from bench import dataset
+from bench import memory
+from bench import storage_timings
+
+CONFIG = """[DEFAULT]
+debug = false
+
+[api]
+auth_mode = noauth
+
+[database]
+connection = %s
+"""
+
+Load = collections.namedtuple('Load', 'ok errors statuses latencies '
+                                      'elapsed')
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving the API on ``url``'s database; a context manager."""
+
+    def __init__(self, url, workers, tmpdir):
+        self.url = url
+        self.workers = workers
+        self.home = os.path.join(tmpdir, 'gunicorn-home')
+        self.port = _free_port()
+        self.process = None
+        self.log_path = os.path.join(tmpdir, 'gunicorn.log')
+
+    def __enter__(self):
+        os.makedirs(os.path.join(self.home, '.panko_clone'), exist_ok=True)
+        with open(os.path.join(self.home, '.panko_clone',
+                               'panko_clone.conf'), 'w') as conf:
+            conf.write(CONFIG % self.url)
+        env = dict(os.environ, HOME=self.home)
+        env.pop('OS_DATABASE__CONNECTION', None)
+        self.log = open(self.log_path, 'w')
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'gunicorn', '--workers',
+             str(self.workers), '--bind', '127.0.0.1:%d' % self.port,
+             '--timeout', '300', 'panko_clone.wsgi.api:application'],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(
+                __file__))))
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                conn = http.client.HTTPConnection('127.0.0.1', self.port,
+                                                  timeout=5)
+                conn.request('GET', '/')
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    # Every worker loads the app on its own.
+                    self._warm()
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.__exit__(None, None, None)
+        with open(self.log_path) as log:
+            tail = log.read()[-2000:]
+        raise RuntimeError('gunicorn did not start:\n' + tail)
+
+    def _warm(self):
+        conn = http.client.HTTPConnection('127.0.0.1', self.port,
+                                          timeout=60)
+        for _ in range(self.workers * 4):
+            conn.request('GET', '/v2/event_types', headers=ADMIN)
+            conn.getresponse().read()
+            conn.close()
+
+    def peak_rss(self):
+        """{pid: peak KiB} of the master and each worker."""
+        pids = [self.process.pid] + memory.children(self.process.pid)
+        return {pid: memory.proc_status(pid, 'VmHWM') for pid in pids}
+
+    def __exit__(self, *exc):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if getattr(self, 'log', None) is not None:
+            self.log.close()
+        return False
+
+
+ADMIN = {'X-User-Id': 'bench-admin', 'X-Project-Id': 'project-000',
+         'X-Roles': 'admin'}
+
+
+def _admin_of(project):
+    return dict(ADMIN, **{'X-Project-Id': project})
+
+
+def listing_request(gen):
+    """An admin of a random project lists its first 100 events."""
+    def make(rng):
+        return ('GET', '/v2/events?limit=100', None,
+                _admin_of(rng.choice(dataset.PROJECTS)))
+    return make
+
+
+def show_request(gen):
+    """An admin of an event's project fetches that event."""
+    def make(rng):
+        while True:
+            _, mid, project, _ = rng.choice(gen.made)
+            if project is not None:
+                break
+        return 'GET', '/v2/events/' + mid, None, _admin_of(project)
+    return make
+
+
+def statistics_request(gen):
+    """An admin's one-minute histogram of its project over one day."""
+    def make(rng):
+        p = storage_timings._p_day(rng, gen)
+        query = urllib.parse.urlencode([
+            ('q.field', 'start_timestamp'), ('q.op', 'ge'),
+            ('q.value', p['start'].isoformat()),
+            ('q.field', 'end_timestamp'), ('q.op', 'le'),
+            ('q.value', p['end'].isoformat()),
+            ('period', '60'), ('aggregate.func', 'count')])
+        return ('GET', '/v2/events/statistics?' + query, None,
+                _admin_of(rng.choice(dataset.PROJECTS)))
+    return make
+
+
+REQUESTS = [
+    ('listing', 'HTTP listing, 100 events', listing_request),
+    ('show', 'HTTP show one event', show_request),
+    ('statistics', 'HTTP statistics (1-min, 1 day)', statistics_request),
+]
+
+
+def _worker(port, make, rng, deadline, out, ok_statuses):
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=300)
+    latencies = []
+    statuses = collections.Counter()
+    errors = 0
+    try:
+        while time.perf_counter() < deadline:
+            method, path, body, headers = make(rng)
+            began = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                statuses['connection error'] += 1
+                conn.close()
+                continue
+            spent = time.perf_counter() - began
+            statuses[response.status] += 1
+            if response.status in ok_statuses:
+                latencies.append(spent * 1000)
+            else:
+                errors += 1
+            if response.will_close:
+                conn.close()
+    finally:
+        conn.close()
+        out.append((latencies, errors, statuses))
+
+
+def run_load(port, make, concurrency, seconds, seed, ok=(200,)):
+    """Drive ``make(rng)`` requests from ``concurrency`` threads."""
+    out = []
+    began = time.perf_counter()
+    deadline = began + seconds
+    threads = [threading.Thread(
+        target=_worker, args=(port, make, random.Random('%s-%d' % (
+            seed, i)), deadline, out, ok))
+        for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies = [v for lat, _, _ in out for v in lat]
+    statuses = collections.Counter()
+    for _, _, counted in out:
+        statuses.update(counted)
+    return Load(len(latencies), sum(e for _, e, _ in out), statuses,
+                latencies, elapsed)
+
+
+def post_ingest(port, gen, events, concurrency, seed):
+    """POST ``events`` new events in batches of 100; a ``Load``.
+
+    Batches are made up front (generation is not timed) and shared out
+    among the threads in order.
+    """
+    batches = []
+    for start in range(0, events, dataset.BATCH):
+        size = min(dataset.BATCH, events - start)
+        batches.append(json.dumps(
+            [dataset.api_event(e) for e in gen.batch(size)]))
+    lock = threading.Lock()
+    pending = list(reversed(batches))
+    headers = dict(ADMIN, **{'Content-Type': 'application/json'})
+
+    def make(rng):
+        with lock:
+            if not pending:
+                return None
+            return 'POST', '/v2/events', pending.pop(), headers
+
+    out = []
+    began = time.perf_counter()
+    threads = [threading.Thread(target=_post_worker,
+                                args=(port, make, out))
+               for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies = [v for lat, _, _, _ in out for v in lat]
+    statuses = collections.Counter()
+    for _, _, counted, _ in out:
+        statuses.update(counted)
+    created = sum(c for _, _, _, c in out)
+    return Load(created, sum(e for _, e, _, _ in out), statuses,
+                latencies, elapsed)
+
+
+def _post_worker(port, make, out):
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=300)
+    latencies = []
+    statuses = collections.Counter()
+    errors = 0
+    created = 0
+    try:
+        while True:
+            request = make(None)
+            if request is None:
+                break
+            method, path, body, headers = request
+            began = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                statuses['connection error'] += 1
+                conn.close()
+                continue
+            statuses[response.status] += 1
+            if response.status == 201:
+                latencies.append((time.perf_counter() - began) * 1000)
+                created += len(json.loads(data).get('created', ()))
+            else:
+                errors += 1
+            if response.will_close:
+                conn.close()
+    finally:
+        conn.close()
+        out.append((latencies, errors, statuses, created))

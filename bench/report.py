@@ -1,0 +1,93 @@
+"""Plain-text tables: figures only, nothing judged or asserted."""
+
+import os
+
+
+def load_average():
+    """The one-minute load average as text (what ``uptime`` shows)."""
+    try:
+        return '%.2f' % os.getloadavg()[0]
+    except OSError:
+        return '?'
+
+
+def size_label(size):
+    if size % 1000000 == 0:
+        return '%dM' % (size // 1000000)
+    if size % 1000 == 0:
+        return '%dk' % (size // 1000)
+    return str(size)
+
+
+def ms(value):
+    return '-' if value is None else '%.2f' % value
+
+
+def ratio(a, b):
+    if a is None or b is None or not b:
+        return '-'
+    return '%.2f' % (a / b)
+
+
+def table(title, header, rows):
+    """Print ``rows`` (lists of strings) under ``header``, aligned."""
+    widths = [max(len(str(row[i])) for row in [header] + rows)
+              for i in range(len(header))]
+
+    def fmt(row):
+        cells = [str(row[0]).ljust(widths[0])]
+        cells += [str(cell).rjust(width)
+                  for cell, width in zip(row[1:], widths[1:])]
+        return ' | '.join(cells)
+
+    print()
+    print('## ' + title)
+    print(fmt(header))
+    print('-+-'.join('-' * w for w in widths))
+    for row in rows:
+        print(fmt(row))
+
+
+def query_table(sizes, queries, storage, floor, loads):
+    """Per size: storage median/p95, rows, floor median, ratio; scaling."""
+    header = ['query']
+    for size in sizes:
+        label = size_label(size)
+        header += ['%s med ms' % label, '%s p95 ms' % label,
+                   '%s rows' % label, '%s floor ms' % label,
+                   '%s x floor' % label]
+    if len(sizes) > 1:
+        header.append('%s/%s' % (size_label(sizes[-1]),
+                                 size_label(sizes[0])))
+    rows = []
+    for query in queries:
+        row = [query.label]
+        for size in sizes:
+            got = storage[size][query.key]
+            base = floor[size].get(query.key)
+            row += [ms(got.median), ms(got.p95), str(got.rows),
+                    ms(base.median if base else None),
+                    ratio(got.median, base.median if base else None)]
+        if len(sizes) > 1:
+            row.append(ratio(storage[sizes[-1]][query.key].median,
+                             storage[sizes[0]][query.key].median))
+        rows.append(row)
+    table('storage queries (ms; floor = hand-written SQL on the raw '
+          'DBAPI connection; load ' + ', '.join(
+              '%s: %s' % (size_label(s), loads[s]) for s in sizes) + ')',
+          header, rows)
+
+
+def per_thousand_table(sizes, storage, floor, key, label):
+    """Milliseconds per 1,000 rows returned, for row-heavy calls."""
+    rows = []
+    for size in sizes:
+        got = storage[size][key]
+        base = floor[size].get(key)
+        per = (got.median * 1000.0 / got.rows) if got.rows else None
+        floor_per = (base.median * 1000.0 / base.rows
+                     if base and base.rows else None)
+        rows.append(['%s at %s' % (label, size_label(size)), str(got.rows),
+                     ms(per), ms(floor_per), ratio(per, floor_per)])
+    table('per 1,000 rows returned', ['query', 'rows', 'ms/1k rows',
+                                      'floor ms/1k', 'x floor'], rows)

@@ -1,0 +1,77 @@
+"""The benchmark command still runs end to end and prints every figure.
+
+Nothing here judges a figure (timings vary with the machine); the test
+only keeps ``python -m bench`` from rotting as the code under it
+changes: a tiny run on SQLite (HTTP under gunicorn included) and on the
+memory driver must print every table row with a number in it.
+"""
+
+import re
+
+import pytest
+
+from bench import __main__ as bench_main
+from bench import http_load
+from bench import storage_timings
+
+TINY = ['--quick', '--sizes', '200', '--rss-events', '500',
+        '--post-events', '200', '--http-seconds', '0.3']
+NUMBER = re.compile(r'^\d+(\.\d+)?$')
+
+
+def _row(output, label):
+    """The cells of the table row starting with ``label``."""
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split(' | ')]
+        if cells[0] == label:
+            return cells
+    raise AssertionError('no row %r in:\n%s' % (label, output))
+
+
+def _run(capsys, url):
+    assert bench_main.main(TINY + ['--url', url]) == 0
+    return capsys.readouterr().out
+
+
+def _check_storage_rows(output, with_floor):
+    assert NUMBER.match(_row(output, '0 -> 200')[1])
+    for query in storage_timings.build_queries():
+        cells = _row(output, query.label)
+        median, p95, rows, floor, ratio = cells[1:6]
+        assert NUMBER.match(median) and NUMBER.match(p95), cells
+        assert rows.isdigit(), cells
+        if with_floor:
+            assert NUMBER.match(floor) and NUMBER.match(ratio), cells
+        else:
+            assert floor == ratio == '-', cells
+    assert NUMBER.match(_row(output, 'trait values (type, host) at 200')
+                        [2])
+    cells = _row(output, 'memory driver, 500 events')
+    assert all(NUMBER.match(c) for c in cells[1:4]), cells
+
+
+def test_sqlite_run_prints_every_figure(capsys, tmp_path):
+    output = _run(capsys, 'sqlite:///%s' % (tmp_path / 'bench.db'))
+    _check_storage_rows(output, with_floor=True)
+    for _, label, _ in http_load.REQUESTS:
+        cells = _row(output, '%s at 200' % label)
+        assert NUMBER.match(cells[1]) and float(cells[1]) > 0, cells
+        assert NUMBER.match(cells[3]), cells
+    post = _row(output, 'HTTP POST /v2/events (batches of 100)')
+    assert post[1].endswith('events/s'), post
+    assert NUMBER.match(_row(output, 'largest worker')[1])
+    assert int(_row(output, 'all processes')[1]) > 0
+
+
+def test_memory_run_prints_every_figure(capsys):
+    output = _run(capsys, 'memory://')
+    _check_storage_rows(output, with_floor=False)
+    for _, label, _ in http_load.REQUESTS:
+        cells = _row(output, '%s at 200' % label)
+        assert cells[1].startswith('skipped'), cells
+
+
+@pytest.mark.parametrize('argv', [['--sizes', '0'], ['--repeat', '0']])
+def test_bad_arguments_are_refused(argv):
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(argv)
