@@ -203,3 +203,20 @@ def test_storage_model_round_trip_through_http(sqlite_env, started):
         == {('project_id', 'string', 'p1'), ('user_id', 'string', 'u1'),
             ('size', 'integer', '42'), ('ratio', 'float', '0.5'),
             ('name', 'string', 'caf\u00e9')}
+
+
+def test_keystone_mode_unconfigured_still_refuses_with_401(sqlite_env,
+                                                           started):
+    """No ``[keystone_authtoken]`` at all: a clean 401, not a 500."""
+    del sqlite_env['OS_API__AUTH_MODE']
+    assert run([str(BIN / 'panko-clone-dbsync')], sqlite_env).returncode \
+        == 0
+    port = free_port()
+    server = started([str(BIN / 'gunicorn'), '--workers', '1', '--bind',
+                      '127.0.0.1:%d' % port,
+                      'panko_clone.wsgi.api:application'], sqlite_env)
+    base = 'http://127.0.0.1:%d' % port
+    assert wait_until_serving(base + '/', server)[0] == 200
+    status, body = get(base + '/v2/events', ADMIN)
+    assert status == 401
+    assert body['error_message']['faultcode'] == 'Client'

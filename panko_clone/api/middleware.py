@@ -10,6 +10,7 @@ import io
 import json
 from xml.etree import ElementTree
 
+from keystoneauth1 import exceptions as ksa_exceptions
 from keystonemiddleware import auth_token
 from oslo_log import log
 from oslo_middleware import cors
@@ -370,7 +371,26 @@ def authtoken_factory(global_conf, **local_conf):
     conf = conf_from(global_conf)
     settings = dict(local_conf)
     settings['oslo_config_config'] = conf
-    return lambda app: auth_token.AuthProtocol(app, dict(settings))
+    return lambda app: TokenRequired(app, dict(settings))
+
+
+class TokenRequired(auth_token.AuthProtocol):
+    """auth_token that still says 401 when it cannot name Keystone.
+
+    With ``[keystone_authtoken]`` not yet configured, auth_token fails
+    while building the ``WWW-Authenticate`` header of its 401 and the
+    client gets a 500 instead. A request without a valid token is
+    refused either way; the operator is told what is missing.
+    """
+
+    @property
+    def _reject_auth_headers(self):
+        try:
+            return super()._reject_auth_headers
+        except ksa_exceptions.ClientException as err:
+            LOG.error('[keystone_authtoken] names no Keystone '
+                      '(www_authenticate_uri or an auth plugin): %s', err)
+            return []
 
 
 def healthcheck_factory(global_conf, **local_conf):
