@@ -21,7 +21,6 @@ creates (and afterwards drops, unless ``--keep``) a database named
 
 import argparse
 import datetime
-import logging
 import math
 import os
 import random
@@ -34,8 +33,9 @@ import time
 
 import sqlalchemy as sa
 
+from bench import database
 from bench import dataset
-from panko_clone import service
+from bench import report
 from panko_clone import storage
 
 BENCH_DATABASE = 'pc_bench'
@@ -236,76 +236,10 @@ def explain(conn, queries, names):
                 raw.close()
 
 
-# -- database set-up -------------------------------------------------------
-
-def server_database(url):
-    """(URL of pc_bench on the server of ``url``, admin URL) or None."""
-    parsed = sa.engine.make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == 'postgresql':
-        admin = parsed.set(database='postgres')
-    elif backend == 'mysql':
-        admin = parsed.set(database=None)
-    else:
-        return None
-    bench = parsed.set(database=BENCH_DATABASE)
-    return bench, admin
-
-
-def recreate_database(admin_url, drop_only=False):
-    engine = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')
-    try:
-        with engine.connect() as conn:
-            if engine.dialect.name == 'postgresql':
-                # Other sessions (a previous run's pool) must not block.
-                conn.execute(sa.text(
-                    'SELECT pg_terminate_backend(pid) FROM '
-                    'pg_stat_activity WHERE datname = :db '
-                    'AND pid <> pg_backend_pid()'), {'db': BENCH_DATABASE})
-            conn.execute(sa.text('DROP DATABASE IF EXISTS %s'
-                                 % BENCH_DATABASE))
-            if not drop_only:
-                conn.execute(sa.text('CREATE DATABASE %s' % BENCH_DATABASE))
-    finally:
-        engine.dispose()
-
-
-def analyze(conn):
-    """Refresh the planner's statistics, as autovacuum would."""
-    engine = getattr(conn, 'engine', None)
-    if engine is None:
-        return
-    with engine.begin() as db:
-        if engine.dialect.name == 'mysql':
-            for table in sa.inspect(engine).get_table_names():
-                db.execute(sa.text('ANALYZE TABLE `%s`' % table))
-        else:
-            db.execute(sa.text('ANALYZE'))
-
-
-def open_store(url):
-    conf = service.prepare_service([], [])
-    conf.set_override('connection', url, 'database')
-    # Migration chatter would bury the figures.
-    logging.getLogger('alembic').setLevel(logging.WARNING)
-    conn = storage.get_connection_from_config(conf)
-    conn.upgrade()
-    conn.clear()
-    return conn
-
-
 # -- report ----------------------------------------------------------------
 
-def _size_label(size):
-    if size % 1000000 == 0:
-        return '%dM' % (size // 1000000)
-    if size % 1000 == 0:
-        return '%dk' % (size // 1000)
-    return str(size)
-
-
 def print_table(sizes, results, queries):
-    labels = [_size_label(s) for s in sizes]
+    labels = [report.size_label(s) for s in sizes]
     header = ['query']
     for label in labels:
         header += ['%s med ms' % label, '%s p95 ms' % label,
@@ -372,11 +306,11 @@ def main(argv=None):
     admin = None
     if args.url:
         url = args.url
-        server = server_database(url)
+        server = database.server_database(url, BENCH_DATABASE)
         if server is not None:
             bench_url, admin = server
             url = bench_url.render_as_string(hide_password=False)
-            recreate_database(admin)
+            database.recreate_database(admin, BENCH_DATABASE)
     else:
         tmpdir = tempfile.mkdtemp(prefix='pc_bench_')
         url = 'sqlite:///%s' % os.path.join(tmpdir, 'bench.db')
@@ -384,7 +318,7 @@ def main(argv=None):
     print('sizes: %s, repeat: %d, seed: %d, analyze: %s' % (
         ','.join(map(str, args.sizes)), args.repeat, args.seed,
         'yes' if args.analyze else 'no'))
-    conn = open_store(url)
+    conn = database.open_store(url)
     gen = Generator(args.seed)
     queries = build_queries(gen, random.Random(args.seed + 1))
     results = {}
@@ -395,7 +329,7 @@ def main(argv=None):
             print('fill %d -> %d: %.0f events/s (%.1f s in record_events)'
                   % (before, size, rate, spent))
             if args.analyze:
-                analyze(conn)
+                database.analyze(conn)
             sys.stdout.flush()
             gen.middle_marker = middle_marker(gen)
             began = time.perf_counter()
@@ -409,12 +343,11 @@ def main(argv=None):
             explain(conn, queries,
                     {n.strip() for n in args.explain.split(',')})
     finally:
-        engine = getattr(conn, 'engine', None)
-        if engine is not None:
-            engine.dispose()
+        database.close_store(conn)
         if not args.keep:
             if admin is not None:
-                recreate_database(admin, drop_only=True)
+                database.recreate_database(admin, BENCH_DATABASE,
+                                           drop_only=True)
             if tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)
         elif tmpdir:
