@@ -115,8 +115,19 @@ def _query_list_from_params(datatype, params, path, hit_paths):
     then reports. Any other ``q...`` parameter stays unconsumed, so WSME
     rejects it as an unknown argument.
     """
+    return objects_from_params(EventQuery, QueryList.ATTRIBUTES, params,
+                               path, hit_paths)
+
+
+def objects_from_params(factory, attributes, params, path, hit_paths):
+    """Objects built from repeated ``<path>.<attr>`` parameters.
+
+    The i-th object takes the i-th value of each attribute, so an
+    attribute given fewer times than another is left unset on the last
+    objects. ``wsme.Unset`` when no such parameter was given.
+    """
     columns = {}
-    for attr in QueryList.ATTRIBUTES:
+    for attr in attributes:
         key = '%s.%s' % (path, attr)
         if key in params:
             hit_paths.add(key)
@@ -124,11 +135,11 @@ def _query_list_from_params(datatype, params, path, hit_paths):
     if not columns:
         return wsme.Unset
     count = max(len(values) for values in columns.values())
-    queries = [EventQuery() for _ in range(count)]
+    objects = [factory() for _ in range(count)]
     for attr, values in columns.items():
-        for query, value in zip(queries, values):
-            setattr(query, attr, value)
-    return queries
+        for obj, value in zip(objects, values):
+            setattr(obj, attr, value)
+    return objects
 
 
 @wsme_json.fromjson.when_type(QueryList)

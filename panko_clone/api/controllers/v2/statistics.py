@@ -126,20 +126,8 @@ def _aggregates_from_params(datatype, params, path, hit_paths):
     That is how Ceilometer paired them. A func without a param (count)
     is best placed last, or given an empty ``aggregate.param=``.
     """
-    columns = {}
-    for attr in ('func', 'param'):
-        key = '%s.%s' % (path, attr)
-        if key in params:
-            hit_paths.add(key)
-            columns[attr] = params.getall(key)
-    if not columns:
-        return wsme.Unset
-    count = max(len(values) for values in columns.values())
-    aggregates = [Aggregate() for _ in range(count)]
-    for attr, values in columns.items():
-        for aggregate, value in zip(aggregates, values):
-            setattr(aggregate, attr, value)
-    return aggregates
+    return query.objects_from_params(Aggregate, ('func', 'param'), params,
+                                     path, hit_paths)
 
 
 @wsme_json.fromjson.when_type(AggregateList)
