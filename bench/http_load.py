@@ -177,19 +177,28 @@ REQUESTS = [
 ]
 
 
-def _worker(port, make, rng, deadline, out, ok_statuses):
+def _client(port, next_request, ok_statuses, counted_by, out):
+    """Send requests until ``next_request()`` gives None, on one socket.
+
+    ``counted_by(body)`` says how much an answer with an ``ok_statuses``
+    status counts for (1 request, or the events a POST created).
+    """
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=300)
     latencies = []
     statuses = collections.Counter()
     errors = 0
+    counted = 0
     try:
-        while time.perf_counter() < deadline:
-            method, path, body, headers = make(rng)
+        while True:
+            request = next_request()
+            if request is None:
+                break
+            method, path, body, headers = request
             began = time.perf_counter()
             try:
                 conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
-                response.read()
+                data = response.read()
             except (OSError, http.client.HTTPException):
                 errors += 1
                 statuses['connection error'] += 1
@@ -199,35 +208,47 @@ def _worker(port, make, rng, deadline, out, ok_statuses):
             statuses[response.status] += 1
             if response.status in ok_statuses:
                 latencies.append(spent * 1000)
+                counted += counted_by(data)
             else:
                 errors += 1
             if response.will_close:
                 conn.close()
     finally:
         conn.close()
-        out.append((latencies, errors, statuses))
+        out.append((latencies, errors, statuses, counted))
 
 
-def run_load(port, make, concurrency, seconds, seed, ok=(200,)):
-    """Drive ``make(rng)`` requests from ``concurrency`` threads."""
+def _drive(port, request_sources, ok_statuses, counted_by):
+    """One client thread per request source, run to the end; a Load."""
     out = []
     began = time.perf_counter()
-    deadline = began + seconds
-    threads = [threading.Thread(
-        target=_worker, args=(port, make, random.Random('%s-%d' % (
-            seed, i)), deadline, out, ok))
-        for i in range(concurrency)]
+    threads = [threading.Thread(target=_client, args=(
+        port, source, ok_statuses, counted_by, out))
+        for source in request_sources]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    latencies = [v for lat, _, _ in out for v in lat]
+    latencies = [v for lat, _, _, _ in out for v in lat]
     statuses = collections.Counter()
-    for _, _, counted in out:
+    for _, _, counted, _ in out:
         statuses.update(counted)
-    return Load(len(latencies), sum(e for _, e, _ in out), statuses,
-                latencies, elapsed)
+    return Load(sum(c for _, _, _, c in out), sum(e for _, e, _, _ in out),
+                statuses, latencies, elapsed)
+
+
+def run_load(port, make, concurrency, seconds, seed, ok=(200,)):
+    """Drive ``make(rng)`` requests from ``concurrency`` threads."""
+    deadline = time.perf_counter() + seconds
+
+    def source(rng):
+        return lambda: (make(rng) if time.perf_counter() < deadline
+                        else None)
+
+    return _drive(port, [source(random.Random('%s-%d' % (seed, i)))
+                         for i in range(concurrency)],
+                  ok, lambda data: 1)
 
 
 def post_ingest(port, gen, events, concurrency, seed):
@@ -251,55 +272,10 @@ def post_ingest(port, gen, events, concurrency, seed):
                 return None
             return 'POST', '/v2/events', pending.pop(), headers
 
-    out = []
-    began = time.perf_counter()
-    threads = [threading.Thread(target=_post_worker,
-                                args=(port, make, out))
-               for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    latencies = [v for lat, _, _, _ in out for v in lat]
-    statuses = collections.Counter()
-    for _, _, counted, _ in out:
-        statuses.update(counted)
-    created = sum(c for _, _, _, c in out)
-    return Load(created, sum(e for _, e, _, _ in out), statuses,
-                latencies, elapsed)
+    def created(data):
+        return len(json.loads(data).get('created', ()))
+
+    return _drive(port, [lambda: make(None)] * concurrency, (201,),
+                  created)
 
 
-def _post_worker(port, make, out):
-    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=300)
-    latencies = []
-    statuses = collections.Counter()
-    errors = 0
-    created = 0
-    try:
-        while True:
-            request = make(None)
-            if request is None:
-                break
-            method, path, body, headers = request
-            began = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException):
-                errors += 1
-                statuses['connection error'] += 1
-                conn.close()
-                continue
-            statuses[response.status] += 1
-            if response.status == 201:
-                latencies.append((time.perf_counter() - began) * 1000)
-                created += len(json.loads(data).get('created', ()))
-            else:
-                errors += 1
-            if response.will_close:
-                conn.close()
-    finally:
-        conn.close()
-        out.append((latencies, errors, statuses, created))
