@@ -65,6 +65,9 @@ OPERATORS = {
     'gt': lambda col, val: col > val,
 }
 
+# Trait types whose table has a (key, generated, value) index.
+RANGE_INDEXED = (Trait.INT_TYPE, Trait.FLOAT_TYPE, Trait.DATETIME_TYPE)
+
 # Columns of event that mirror a text trait of the same name.
 MIRRORED_TRAITS = ('project_id', 'user_id')
 
@@ -397,9 +400,11 @@ class Connection(base.Connection):
             trait_rows = {dtype: [] for dtype in TRAIT_MODELS}
             for event in fresh:
                 event_id = event_ids[event.message_id]
+                generated = api_models.normalize_datetime(event.generated)
                 for trait in self._unique_traits(event.traits):
                     trait_rows[trait.dtype].append({
                         'event_id': event_id,
+                        'generated': generated,
                         'key': trait.name,
                         'value': Trait.convert_value(trait.dtype,
                                                      trait.value),
@@ -501,16 +506,19 @@ class Connection(base.Connection):
                 return dtype, value
         return None
 
-    def _trait_conditions(self, traits_filter):
-        """SQL conditions for ``traits_filter``, all to be ANDed.
+    def _trait_groups(self, traits_filter):
+        """(conditions, groups) of ``traits_filter``.
 
-        Filters on the same trait name and type become one subquery
-        with every bound (``ge`` and ``le`` make a range on the
-        (key, value) index): an event has at most one value per name
-        and type, so this means the same as one subquery per filter.
+        ``conditions`` are the filters answered on ``event`` itself (the
+        mirrored visibility columns) or never true (no typed value);
+        ``groups`` maps (key, dtype) to that trait's (op, value) bounds.
+        Filters on the same trait name and type are one group with every
+        bound (``ge`` and ``le`` make one range): an event has at most
+        one value per name and type, so this means the same as one
+        subquery per filter.
         """
         conditions = []
-        grouped = {}
+        groups = {}
         for trait_filter in traits_filter:
             key = trait_filter['key']
             op = trait_filter.get('op') or 'eq'
@@ -523,21 +531,58 @@ class Connection(base.Connection):
                     and op == 'eq'):
                 conditions.append(getattr(models.Event, key) == value)
                 continue
-            grouped.setdefault((key, dtype), []).append((op, value))
-        for (key, dtype), bounds in grouped.items():
-            table = TRAIT_MODELS[dtype]
+            groups.setdefault((key, dtype), []).append((op, value))
+        return conditions, groups
+
+    @staticmethod
+    def _trait_bounds(table, key, bounds):
+        return [table.c.key == key,
+                *[OPERATORS[op](table.c.value, value)
+                  for op, value in bounds]]
+
+    def _trait_conditions(self, traits_filter, driver=None):
+        """SQL conditions for ``traits_filter``, all to be ANDed.
+
+        Each trait group is a semi-join on its (key, value) index; the
+        ``driver`` group, if given, is left out: the listing joins it.
+        """
+        conditions, groups = self._trait_groups(traits_filter)
+        for (key, dtype), bounds in groups.items():
+            if (key, dtype) == driver:
+                continue
+            table = TRAIT_MODELS[dtype].__table__
             conditions.append(models.Event.id.in_(
-                sa.select(table.event_id).where(
-                    table.key == key,
-                    *[OPERATORS[op](table.value, value)
-                      for op, value in bounds])))
+                sa.select(table.c.event_id).where(
+                    *self._trait_bounds(table, key, bounds))))
         return conditions
 
-    def _filter_conditions(self, event_filter, visibility=True):
+    def _trait_driver(self, event_filter, sort):
+        """The (key, dtype) whose trait index a listing should walk.
+
+        Trait rows carry their event's ``generated``, so a listing in
+        ``generated`` order can walk one filter's index in page order
+        and stop after a page: ``eq`` on (key, value, generated), other
+        bounds on (key, generated, value), which the text table lacks.
+        None when no filter can drive (sorting by message_id first).
+        """
+        if sort[0][0] != 'generated':
+            return None
+        _, groups = self._trait_groups(event_filter.traits_filter or ())
+        ranged = None
+        for (key, dtype), bounds in groups.items():
+            if any(op == 'eq' for op, _ in bounds):
+                return key, dtype
+            if ranged is None and dtype in RANGE_INDEXED:
+                ranged = key, dtype
+        return ranged
+
+    def _filter_conditions(self, event_filter, visibility=True,
+                           driver=None):
         """WHERE conditions of an EventFilter, all to be ANDed.
 
         ``visibility=False`` leaves out the ``admin_proj`` rule, for a
-        caller that applies it itself.
+        caller that applies it itself; so is the ``driver`` trait group
+        (see ``_trait_driver``).
         """
         event = models.Event
         conditions = []
@@ -557,7 +602,7 @@ class Connection(base.Connection):
                               .normalize_datetime(
                                   event_filter.end_timestamp))
         conditions.extend(self._trait_conditions(
-            event_filter.traits_filter or ()))
+            event_filter.traits_filter or (), driver))
         if event_filter.admin_proj and visibility:
             conditions.append(self._admin_visibility(
                 event_filter.admin_proj))
@@ -598,17 +643,20 @@ class Connection(base.Connection):
         sort = base.normalize_sort(pagination.get('sort'))
         event = models.Event
         limit = pagination.get('limit')
+        driver = self._trait_driver(event_filter, sort)
         # The admin rule (own project OR no project) as an OR defeats the
         # (project_id, generated) index; with a limit it is run as two
-        # index-ordered, limited halves instead (see below).
-        split = bool(event_filter.admin_proj and limit)
-        conditions = self._filter_conditions(event_filter,
-                                             visibility=not split)
+        # index-ordered, limited halves instead (see below), unless a
+        # trait index gives the order.
+        split = bool(event_filter.admin_proj and limit and driver is None)
+        conditions = self._filter_conditions(
+            event_filter, visibility=not split, driver=driver)
         order = [getattr(event, key).asc() if direction == 'asc'
                  else getattr(event, key).desc()
                  for key, direction in sort]
         with self.engine.connect() as db:
             marker = pagination.get('marker')
+            marker_row = None
             if marker:
                 visible = []
                 if split:
@@ -623,23 +671,31 @@ class Connection(base.Connection):
                     raise storage.InvalidMarker(
                         'Marker %s not found.' % marker)
                 conditions.append(self._after_marker(sort, marker_row))
-            if split:
-                conditions.append(event.id.in_(self._admin_page_ids(
-                    event_filter.admin_proj, conditions, order, limit)))
             query = (sa.select(event.id, event.message_id, event.generated,
                                event.raw, models.EventType.desc)
                      .join(models.EventType,
                            models.EventType.id == event.event_type_id))
-            if limit:
-                # The page's ids first, from the columns indexes hold;
-                # then the full rows of those ids only.
-                page = (sa.select(event.id).where(*conditions)
-                        .order_by(*order).limit(limit).subquery())
-                query = query.join(page, page.c.id == event.id).limit(limit)
+            if driver is not None:
+                ids = self._driven_page_ids(
+                    db, event_filter, driver, sort, conditions,
+                    marker_row, limit)
+                query = query.where(event.id.in_(ids))
             else:
-                query = query.where(*conditions)
-            query = query.order_by(*order)
-            rows = db.execute(query).all()
+                if split:
+                    conditions.append(event.id.in_(self._admin_page_ids(
+                        event_filter.admin_proj, conditions, order,
+                        limit)))
+                if limit:
+                    # The page's ids first, from the columns indexes
+                    # hold; then the full rows of those ids only.
+                    page = (sa.select(event.id).where(*conditions)
+                            .order_by(*order).limit(limit).subquery())
+                    query = query.join(page, page.c.id == event.id)
+                else:
+                    query = query.where(*conditions)
+            if limit:
+                query = query.limit(limit)
+            rows = db.execute(query.order_by(*order)).all()
             traits = self._traits_of(db, [row.id for row in rows])
         return [api_models.Event(
             message_id=row.message_id,
@@ -648,6 +704,56 @@ class Connection(base.Connection):
             traits=sorted(traits.get(row.id, ()), key=lambda t: t.name),
             raw=row.raw if row.raw is not None else {})
             for row in rows]
+
+    def _driven_page_ids(self, db, event_filter, driver, sort, conditions,
+                         marker_row, limit):
+        """Ids of the page, walking the ``driver`` trait's index.
+
+        The walk is in ``generated`` order only: the tie-breaker
+        (message_id) lives on ``event``, and only some planners can
+        sort ties as they go. So a first query finds the ``generated``
+        of the page's last row by walking the index a page deep; the
+        second bounds the walk there and sorts just the page and its
+        ties. Time bounds (the filter's and the marker's) are repeated
+        on the trait row so the walk starts where they do.
+        """
+        key, dtype = driver
+        table = TRAIT_MODELS[dtype].__table__
+        _, groups = self._trait_groups(event_filter.traits_filter)
+        ascending = sort[0][1] == 'asc'
+        walked = table.c.generated
+
+        def not_before(value):
+            return walked >= value if ascending else walked <= value
+
+        def not_after(value):
+            return walked <= value if ascending else walked >= value
+
+        where = [*self._trait_bounds(table, key, groups[driver]),
+                 *conditions]
+        start = event_filter.start_timestamp
+        end = event_filter.end_timestamp
+        if start is not None:
+            where.append(walked >= api_models.normalize_datetime(start))
+        if end is not None:
+            where.append(walked <= api_models.normalize_datetime(end))
+        if marker_row is not None and marker_row['generated'] is not None:
+            where.append(not_before(marker_row['generated']))
+        walk = walked.asc() if ascending else walked.desc()
+        joined = table.join(EVENT, EVENT.c.id == table.c.event_id)
+        if limit:
+            edge = db.execute(
+                sa.select(walked).select_from(joined).where(*where)
+                .order_by(walk).offset(limit - 1).limit(1)).first()
+            if edge is not None and edge[0] is not None:
+                where.append(not_after(edge[0]))
+        ties = [EVENT.c[k].asc() if d == 'asc' else EVENT.c[k].desc()
+                for k, d in sort[1:]]
+        query = (sa.select(EVENT.c.id).select_from(joined).where(*where)
+                 .order_by(walk, *ties))
+        if limit:
+            query = query.limit(limit)
+        return list(db.execute(query).scalars())
 
     @staticmethod
     def _admin_page_ids(project, conditions, order, limit):

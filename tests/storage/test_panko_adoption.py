@@ -165,6 +165,17 @@ def test_dbsync_adopts_panko_database(db_url, tmp_path, stamp):
         {'key': 'user_id', 'op': 'eq', 'string': 'u2'}]))
     assert [e.message_id for e in member_view] == ['m-2']
 
+    # Trait filters walk the trait rows' backfilled copy of generated.
+    for traits_filter in (
+            [{'key': 'state', 'op': 'eq', 'string': 'actif \u00e9t\u00e9'}],
+            [{'key': 'memory_mb', 'op': 'ge', 'integer': 1024}],
+            [{'key': 'launched_at', 'op': 'lt',
+              'datetime': datetime.datetime(2017, 3, 2)}]):
+        found = conn.get_events(storage.EventFilter(
+            start_timestamp=datetime.datetime(2017, 1, 1),
+            traits_filter=traits_filter), {'limit': 10})
+        assert [e.message_id for e in found] == ['m-1']
+
     # The adopted store keeps taking events, with 64-bit integers.
     conn.record_events([models.Event(
         'm-4', 'identity.user.created', datetime.datetime(2018, 1, 1),

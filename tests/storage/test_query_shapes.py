@@ -149,3 +149,114 @@ class TestFiltersOnOneTrait:
             {'key': 'n', 'op': 'ge', 'integer': 2},
             {'key': 'n', 'op': 'eq', 'string': '2'}])
         assert got == []
+
+
+def tied_events():
+    """Forty events in eight instants, five per instant: ties everywhere.
+
+    ``host`` takes two values, ``n`` counts up, ``when`` is a datetime
+    trait; a third of the events belong to project p1, a third to p2.
+    """
+    events = []
+    for i in range(40):
+        traits = {'host': 'h%d' % (i % 2), 'n': i,
+                  'when': at(days=i), 'load': i / 4}
+        if i % 3 < 2:
+            traits['project_id'] = 'p%d' % (i % 3 + 1)
+        # message ids deliberately out of step with time and insertion
+        events.append(event('t%02d' % ((i * 17) % 40), 'Foo',
+                            at(minutes=i // 5), traits))
+    return events
+
+
+def expected_order(events, keep, descending=False):
+    chosen = [e for e in events if keep(e)]
+    chosen.sort(key=lambda e: (e.generated, e.message_id),
+                reverse=descending)
+    return [e.message_id for e in chosen]
+
+
+def value_of(ev, name):
+    return next(t.value for t in ev.traits if t.name == name)
+
+
+class TestTraitIndexWalk:
+    """Listings that walk a trait's index in ``generated`` order.
+
+    Every page boundary falls among events of the same instant, where
+    the tie-breaker (message_id) decides, so a page cut by ``generated``
+    alone would repeat or skip events.
+    """
+
+    FILTERS = {
+        'eq text': ([{'key': 'host', 'op': 'eq', 'string': 'h1'}],
+                    lambda e: value_of(e, 'host') == 'h1'),
+        'int range': ([{'key': 'n', 'op': 'ge', 'integer': 7},
+                       {'key': 'n', 'op': 'lt', 'integer': 33}],
+                      lambda e: 7 <= value_of(e, 'n') < 33),
+        'int eq and range': ([{'key': 'n', 'op': 'eq', 'integer': 12},
+                              {'key': 'n', 'op': 'le', 'integer': 20}],
+                             lambda e: value_of(e, 'n') == 12),
+        'float ne': ([{'key': 'load', 'op': 'ne', 'float': 2.5}],
+                     lambda e: value_of(e, 'load') != 2.5),
+        'datetime range': ([{'key': 'when', 'op': 'gt',
+                             'datetime': at(days=3)}],
+                           lambda e: value_of(e, 'when') > at(days=3)),
+        'two traits': ([{'key': 'n', 'op': 'gt', 'integer': 4},
+                        {'key': 'host', 'op': 'eq', 'string': 'h0'}],
+                       lambda e: value_of(e, 'n') > 4
+                       and value_of(e, 'host') == 'h0'),
+    }
+
+    @pytest.mark.parametrize('name', sorted(FILTERS))
+    @pytest.mark.parametrize('size', [1, 3, 4, 100])
+    @pytest.mark.parametrize('direction', ['asc', 'desc'])
+    def test_pages_visit_each_match_once_in_order(self, conn, name, size,
+                                                  direction):
+        events = tied_events()
+        conn.record_events(events)
+        traits_filter, keep = self.FILTERS[name]
+        got = pages(conn, size, sort=[('generated', direction)],
+                    traits_filter=traits_filter)
+        assert got == expected_order(events, keep, direction == 'desc')
+
+    @pytest.mark.parametrize('direction', ['asc', 'desc'])
+    def test_mixed_directions_break_ties_as_asked(self, conn, direction):
+        events = tied_events()
+        conn.record_events(events)
+        other = 'desc' if direction == 'asc' else 'asc'
+        got = pages(conn, 3, sort=[('generated', direction),
+                                   ('message_id', other)],
+                    traits_filter=self.FILTERS['int range'][0])
+        chosen = [e for e in events if self.FILTERS['int range'][1](e)]
+        chosen.sort(key=lambda e: e.message_id, reverse=other == 'desc')
+        chosen.sort(key=lambda e: e.generated, reverse=direction == 'desc')
+        assert got == [e.message_id for e in chosen]
+
+    def test_with_a_time_window(self, conn):
+        events = tied_events()
+        conn.record_events(events)
+        start, end = at(minutes=2), at(minutes=5)
+        got = pages(conn, 4, start_timestamp=start, end_timestamp=end,
+                    traits_filter=self.FILTERS['eq text'][0])
+        assert got == expected_order(
+            events, lambda e: start <= e.generated <= end
+            and value_of(e, 'host') == 'h1')
+
+    def test_with_the_admin_rule(self, conn):
+        events = tied_events()
+        conn.record_events(events)
+        got = pages(conn, 2, admin_proj='p1',
+                    traits_filter=self.FILTERS['int range'][0])
+        assert got == expected_order(
+            events, lambda e: 7 <= value_of(e, 'n') < 33
+            and 'p2' not in [t.value for t in e.traits])
+
+    def test_sorted_by_message_id_first(self, conn):
+        events = tied_events()
+        conn.record_events(events)
+        got = pages(conn, 3, sort=[('message_id', 'desc')],
+                    traits_filter=self.FILTERS['eq text'][0])
+        assert got == sorted(
+            (e.message_id for e in events
+             if value_of(e, 'host') == 'h1'), reverse=True)

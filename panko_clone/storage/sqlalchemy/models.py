@@ -3,7 +3,8 @@
 The six tables are Panko 10's (so its databases are adopted in place);
 ``event`` gains ``project_id`` and ``user_id``, copies of the text traits
 of those names, so that the visibility rules are answered from composite
-indexes that also serve the ``generated`` order and keyset paging;
+indexes that also serve the ``generated`` order and keyset paging; each
+trait row gains its event's ``generated`` for the same reason;
 ``event_trait_type`` summarises which trait names each event type has.
 Panko's single-column indexes are gone where a composite index or a
 primary key starts with the same columns.
@@ -62,24 +63,32 @@ class Event(Base):
     user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
 
 
-def _trait_table(name, value_type):
-    """Declare one of the four per-type trait tables."""
+def _trait_table(name, value_type, range_index=True):
+    """Declare one of the four per-type trait tables.
+
+    ``generated`` is the event's, copied so that a trait filter walks
+    its matches in page order: ``eq`` on (key, value, generated), a
+    range on (key, generated, value) where ``range_index`` is set.
+    """
+    indexes = [sa.Index('ix_%s_key_value_generated' % name,
+                        'key', 'value', 'generated', 'event_id')]
+    if range_index:
+        indexes.append(sa.Index('ix_%s_key_generated_value' % name,
+                                'key', 'generated', 'value', 'event_id'))
     attrs = {
         '__tablename__': name,
-        '__table_args__': (
-            sa.Index('ix_%s_key_value' % name, 'key', 'value', 'event_id'),
-            TABLE_ARGS,
-        ),
+        '__table_args__': (*indexes, TABLE_ARGS),
         'event_id': orm.mapped_column(
             sa.Integer, sa.ForeignKey('event.id'), primary_key=True),
         'key': orm.mapped_column(sa.String(255), primary_key=True),
         'value': orm.mapped_column(value_type),
+        'generated': orm.mapped_column(types.PreciseTimestamp()),
     }
     class_name = ''.join(p.capitalize() for p in name.split('_'))
     return type(class_name, (Base,), attrs)
 
 
-TraitText = _trait_table('trait_text', sa.String(255))
+TraitText = _trait_table('trait_text', sa.String(255), range_index=False)
 TraitInt = _trait_table('trait_int', sa.BigInteger)
 TraitFloat = _trait_table('trait_float', sa.Float(53))
 TraitDatetime = _trait_table('trait_datetime', types.PreciseTimestamp())
