@@ -32,6 +32,7 @@ from sqlalchemy import orm
 from panko_clone import storage
 from panko_clone.storage import base
 from panko_clone.storage import models as api_models
+from panko_clone.storage.sqlalchemy import bulk
 from panko_clone.storage.sqlalchemy import models
 from panko_clone.storage.sqlalchemy import statistics
 
@@ -236,6 +237,9 @@ class Connection(base.Connection):
             raise storage.StorageUnavailable(str(err)) from err
         self._sessions = orm.sessionmaker(self.engine,
                                           expire_on_commit=False)
+        self._trait_writer = bulk.TraitWriter(
+            self.engine.dialect,
+            {dtype: model.__table__ for dtype, model in TRAIT_MODELS.items()})
         # Rows recorded since the planner statistics were last refreshed,
         # and the table size they were refreshed at (None: not yet read).
         self._grown = 0
@@ -397,27 +401,33 @@ class Connection(base.Connection):
                 db, list({e.event_type for e in fresh}))
             event_ids = self._insert_events(
                 db, [self._event_row(e, type_ids) for e in fresh])
-            trait_rows = {dtype: [] for dtype in TRAIT_MODELS}
-            for event in fresh:
-                event_id = event_ids[event.message_id]
-                generated = api_models.normalize_datetime(event.generated)
-                for trait in self._unique_traits(event.traits):
-                    trait_rows[trait.dtype].append({
-                        'event_id': event_id,
-                        'generated': generated,
-                        'key': trait.name,
-                        'value': Trait.convert_value(trait.dtype,
-                                                     trait.value),
-                    })
-            for dtype, trait_model in TRAIT_MODELS.items():
-                if trait_rows[dtype]:
-                    db.execute(sa.insert(trait_model.__table__),
-                               trait_rows[dtype])
+            self._insert_traits(db, fresh, event_ids)
             self._add_trait_types(db, fresh, type_ids)
         self._note_growth(len(fresh))
         created = [e.message_id for e in fresh]
         duplicates = [m for m in ids if m in stored] + in_call_duplicates
         return base.Recorded(created, duplicates)
+
+    def _insert_traits(self, db, events, event_ids):
+        """INSERT the traits of ``events`` as rows in the driver's form."""
+        writer = self._trait_writer
+        trait_rows = {dtype: [] for dtype in TRAIT_MODELS}
+        binds = {dtype: writer.value_bind(dtype) for dtype in TRAIT_MODELS}
+        convert = Trait.convert_value
+        for event in events:
+            event_id = event_ids[event.message_id]
+            generated = writer.generated(
+                api_models.normalize_datetime(event.generated))
+            for trait in self._unique_traits(event.traits):
+                dtype = trait.dtype
+                value = convert(dtype, trait.value)
+                if value is not None and binds[dtype] is not None:
+                    value = binds[dtype](value)
+                trait_rows[dtype].append(
+                    (event_id, trait.name, value, generated))
+        for dtype, rows in trait_rows.items():
+            if rows:
+                writer.insert(db, dtype, rows)
 
     @staticmethod
     def _add_trait_types(db, events, type_ids):
