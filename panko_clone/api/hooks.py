@@ -131,6 +131,24 @@ class ContextHook(hooks.PecanHook):
         state.request.context = context.RequestContext.from_environ(
             state.request.environ)
 
+    def after(self, state):
+        self.forget_caller()
+
+    def on_error(self, state, exc):
+        self.forget_caller()
+
+    @staticmethod
+    def forget_caller():
+        """Leave no caller's identity in oslo.context's thread store.
+
+        oslo.log stamps every record with the thread's current context,
+        and a worker thread serves one request after another: a request
+        refused before routing (bad token, bad Basic credentials) would
+        otherwise be logged as the previous caller. A blank context
+        replacing it is oslo.context's public way to do that.
+        """
+        context.RequestContext(overwrite=True)
+
 
 # What WSME parses as JSON; a request body must be one of these.
 JSON_TYPES = ('application/json', 'text/javascript',
