@@ -59,12 +59,13 @@ class Floor:
         # No transaction (and no snapshot) outlives a query.
         self.raw.rollback()
 
-    def page(self, where='1 = 1', params=(), limit=100):
+    def page(self, where='1 = 1', params=(), limit=100, join='',
+             order=ORDER):
         """A page of events with the traits of exactly those events."""
         rows = self.run(
             'SELECT e.id, e.message_id, e.generated, e.raw, t.{desc} '
             'FROM event e JOIN event_type t ON t.id = e.event_type_id '
-            'WHERE ' + where + ' ORDER BY ' + ORDER
+            + join + ' WHERE ' + where + ' ORDER BY ' + order
             + ' LIMIT %d' % limit, params)
         ids = [row[0] for row in rows]
         if ids:
@@ -116,15 +117,21 @@ def type_window(f, p):
                   (p['event_type'], f.ts(p['start']), f.ts(p['end'])))
 
 
+# A trait filter walks the trait table's own copy of ``generated``.
+TRAIT_ORDER = 'tr.generated, e.message_id'
+
+
 def host_eq(f, p):
-    return f.page('e.id IN (SELECT event_id FROM trait_text '
-                  "WHERE {key} = 'host' AND value = ?)", (p['host'],))
+    return f.page("tr.{key} = 'host' AND tr.value = ?", (p['host'],),
+                  join='JOIN trait_text tr ON tr.event_id = e.id',
+                  order=TRAIT_ORDER)
 
 
 def int_range(f, p):
-    return f.page('e.id IN (SELECT event_id FROM trait_int '
-                  "WHERE {key} = 'memory_mb' AND value >= ? "
-                  'AND value <= ?)', (p['low'], p['high']))
+    return f.page("tr.{key} = 'memory_mb' AND tr.value >= ? "
+                  'AND tr.value <= ?', (p['low'], p['high']),
+                  join='JOIN trait_int tr ON tr.event_id = e.id',
+                  order=TRAIT_ORDER)
 
 
 def by_id(f, p):
