@@ -9,6 +9,7 @@ module global, so any number of independent apps can live in one
 process.
 """
 
+import gc
 import os
 
 from oslo_config import cfg
@@ -18,6 +19,7 @@ import pecan
 
 from panko_clone.api import hooks
 from panko_clone.api import middleware
+from panko_clone.api import pecan_argspec
 from panko_clone import service
 
 LOG = log.getLogger(__name__)
@@ -27,6 +29,7 @@ DEFAULT_ROOT = 'panko_clone.api.controllers.root.RootController'
 
 def setup_app(conf, root=None):
     """The pecan app for ``conf``, with its own hooks and enforcer."""
+    pecan_argspec.install()
     app_hooks = [
         hooks.ConfigHook(conf),
         hooks.DBHook(conf),
@@ -68,6 +71,17 @@ def load_app(conf, appname='panko+keystone'):
 
 
 def build_wsgi_app(argv=None):
-    """What a WSGI server calls: configure, then load the auth mode's app."""
+    """What a WSGI server calls: configure, then load the auth mode's app.
+
+    What is loaded by then (modules, the app, the policy rules) lives
+    as long as the process, so it is moved out of the garbage
+    collector's sight (``gc.freeze``): a listing allocates thousands of
+    objects, and each full collection it triggered walked the hundred
+    thousand long-lived ones again, about a quarter of its CPU. Under a
+    pre-forking server this also keeps those pages shared.
+    """
     conf = service.prepare_service(argv)
-    return load_app(conf, 'panko+' + conf.api.auth_mode)
+    application = load_app(conf, 'panko+' + conf.api.auth_mode)
+    gc.collect()
+    gc.freeze()
+    return application

@@ -1,7 +1,9 @@
 """GET /v2/events and /v2/events/<id>: parameters, errors and shape."""
 
+import ast
 import datetime
 import json
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
@@ -140,6 +142,39 @@ def test_get_one(app, data):
         resp = app.get('/v2/events/' + message_id, headers=ADMIN)
         assert resp.content_type == 'application/json'
         assert resp.json == EXPECTED[message_id]
+
+
+def _from_xml(item):
+    """An event of an XML document, shaped as its JSON counterpart.
+
+    ``raw`` is XML text holding the Python literal of the object (as
+    WSME writes any value of a text type), read back here.
+    """
+    def text(tag, parent=item):
+        return parent.find(tag).text or ''
+
+    return {'message_id': text('message_id'),
+            'event_type': text('event_type'),
+            'generated': text('generated'),
+            'traits': [{key: text(key, trait)
+                        for key in ('name', 'value', 'type')}
+                       for trait in item.find('traits')],
+            'raw': ast.literal_eval(text('raw'))}
+
+
+@pytest.mark.parametrize('accept', ['application/xml', 'text/xml'])
+def test_xml_carries_what_json_does(app, data, accept):
+    headers = dict(ADMIN, Accept=accept)
+    resp = app.get('/v2/events', headers=headers)
+    assert resp.content_type == accept
+    root = ElementTree.fromstring(resp.body)
+    assert root.tag == 'result'
+    assert [_from_xml(item) for item in root] == listing(app).json
+    for message_id in ORDER:
+        resp = app.get('/v2/events/' + message_id, headers=headers)
+        assert resp.content_type == accept
+        assert _from_xml(ElementTree.fromstring(resp.body)) == (
+            EXPECTED[message_id])
 
 
 def test_get_one_not_found(app, data):

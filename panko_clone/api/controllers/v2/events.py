@@ -1,6 +1,7 @@
 """``/v2/events``: listing and showing events."""
 
 import datetime
+import operator
 
 from oslo_log import log
 import pecan
@@ -14,6 +15,7 @@ from panko_clone.api.controllers.v2 import query
 from panko_clone.api.controllers.v2 import rbac
 from panko_clone.api.controllers.v2 import statistics
 from panko_clone.api.controllers.v2 import writes
+from panko_clone.api.controllers.v2 import wsme_fast
 from panko_clone import policy
 from panko_clone import storage
 from panko_clone.storage import models
@@ -30,6 +32,10 @@ class JsonType(wtypes.UserType):
     @staticmethod
     def validate(value):
         return value
+
+
+type_name = models.Trait.get_name_by_type
+by_name = operator.attrgetter('name')
 
 
 def trait_value_text(trait):
@@ -51,11 +57,18 @@ class Trait(wtypes.Base):
     type = wtypes.text
     "The data type: string, integer, float or datetime"
 
+    # Pinned rather than read from this source by WSME: the renderers
+    # below write the attributes in this order.
+    _wsme_attr_order = ('name', 'value', 'type')
+
     @classmethod
     def from_model(cls, trait):
-        return cls(name=trait.name,
-                   value=trait_value_text(trait),
-                   type=models.Trait.get_name_by_type(trait.dtype))
+        """The API trait; its values are text by construction."""
+        api_trait, holder = wsme_fast.bare(cls)
+        holder.name = trait.name
+        holder.value = trait_value_text(trait)
+        holder.type = type_name(trait.dtype)
+        return api_trait
 
     @classmethod
     def sample(cls):
@@ -80,14 +93,25 @@ class Event(wtypes.Base):
     raw = JsonType()
     "The raw notification, when it was kept"
 
+    # As for Trait.
+    _wsme_attr_order = ('message_id', 'event_type', 'generated',
+                        'traits', 'raw')
+
     @classmethod
     def from_model(cls, event):
-        traits = sorted(event.traits or (), key=lambda t: t.name)
-        return cls(message_id=event.message_id,
-                   event_type=event.event_type,
-                   generated=event.generated,
-                   traits=[Trait.from_model(t) for t in traits],
-                   raw=event.raw if event.raw is not None else {})
+        """The API event of a storage one, whose values fit as they are.
+
+        A storage event holds text ids and type, a datetime (or None)
+        and a JSON object, which is what the attributes declare.
+        """
+        api_event, holder = wsme_fast.bare(cls)
+        holder.message_id = event.message_id
+        holder.event_type = event.event_type
+        holder.generated = event.generated
+        holder.traits = [Trait.from_model(t)
+                         for t in sorted(event.traits or (), key=by_name)]
+        holder.raw = event.raw if event.raw is not None else {}
+        return api_event
 
     @classmethod
     def sample(cls):
@@ -96,6 +120,67 @@ class Event(wtypes.Base):
                    generated=datetime.datetime(2015, 1, 1, 12, 0, 0),
                    traits=[Trait.sample()],
                    raw={'status': {'nested': 'started'}})
+
+
+def trait_json(trait):
+    """``trait`` as JSON data; AttributeError if an attribute is unset."""
+    holder = wsme_fast.held(trait)
+    return {'name': holder.name, 'value': holder.value,
+            'type': holder.type}
+
+
+def trait_xml(key, trait):
+    """``trait`` as the XML element ``key``; as :func:`trait_json`."""
+    holder = wsme_fast.held(trait)
+    element = wsme_fast.etree.Element(key)
+    text_element = wsme_fast.text_element
+    text_element(element, 'name', holder.name)
+    text_element(element, 'value', holder.value)
+    text_element(element, 'type', holder.type)
+    return element
+
+
+def event_json(event):
+    """``event`` as JSON data; AttributeError if an attribute is unset."""
+    holder = wsme_fast.held(event)
+    traits = holder.traits
+    return {'message_id': holder.message_id,
+            'event_type': holder.event_type,
+            'generated': _isoformat(holder.generated),
+            'traits': (None if traits is None
+                       else [trait_json(t) for t in traits]),
+            'raw': holder.raw}
+
+
+def event_xml(key, event):
+    """``event`` as the XML element ``key``; as :func:`event_json`.
+
+    ``raw`` is written as WSME writes any text: ``str()`` of the value.
+    """
+    holder = wsme_fast.held(event)
+    element = wsme_fast.etree.Element(key)
+    text_element = wsme_fast.text_element
+    text_element(element, 'message_id', holder.message_id)
+    text_element(element, 'event_type', holder.event_type)
+    text_element(element, 'generated', _isoformat(holder.generated))
+    traits = holder.traits
+    if traits is None:
+        text_element(element, 'traits', None)
+    else:
+        wsme_fast.etree.SubElement(element, 'traits').extend(
+            trait_xml('item', t) for t in traits)
+    raw = holder.raw
+    text_element(element, 'raw', None if raw is None else str(raw))
+    return element
+
+
+def _isoformat(when):
+    """A datetime as WSME writes one, in JSON as in XML."""
+    return None if when is None else when.isoformat()
+
+
+wsme_fast.render_with(Trait, trait_json, trait_xml)
+wsme_fast.render_with(Event, event_json, event_xml)
 
 
 class EventsController(rest.RestController):
