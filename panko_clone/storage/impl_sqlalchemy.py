@@ -69,6 +69,10 @@ OPERATORS = {
 # Trait types whose table has a (key, generated, value) index.
 RANGE_INDEXED = (Trait.INT_TYPE, Trait.FLOAT_TYPE, Trait.DATETIME_TYPE)
 
+# Matches of a trait range above which a listing walks the trait's
+# (key, generated, value) index rather than sorting every match.
+RANGE_PROBE = 1000
+
 # Columns of event that mirror a text trait of the same name.
 MIRRORED_TRAITS = ('project_id', 'user_id')
 
@@ -739,8 +743,9 @@ class Connection(base.Connection):
         def not_after(value):
             return walked <= value if ascending else walked >= value
 
-        where = [*self._trait_bounds(table, key, groups[driver]),
-                 *conditions]
+        trait_where, index = self._walk_plan(db, table, key,
+                                             groups[driver])
+        where = [*trait_where, *conditions]
         start = event_filter.start_timestamp
         end = event_filter.end_timestamp
         if start is not None:
@@ -751,19 +756,61 @@ class Connection(base.Connection):
             where.append(not_before(marker_row['generated']))
         walk = walked.asc() if ascending else walked.desc()
         joined = table.join(EVENT, EVENT.c.id == table.c.event_id)
+
+        def select(column):
+            query = sa.select(column).select_from(joined)
+            if index is not None:
+                query = query.with_hint(table, 'FORCE INDEX (%s)' % index,
+                                        dialect_name='mysql')
+            return query.where(*where)
+
         if limit:
-            edge = db.execute(
-                sa.select(walked).select_from(joined).where(*where)
-                .order_by(walk).offset(limit - 1).limit(1)).first()
+            edge = db.execute(select(walked).order_by(walk)
+                              .offset(limit - 1).limit(1)).first()
             if edge is not None and edge[0] is not None:
                 where.append(not_after(edge[0]))
         ties = [EVENT.c[k].asc() if d == 'asc' else EVENT.c[k].desc()
                 for k, d in sort[1:]]
-        query = (sa.select(EVENT.c.id).select_from(joined).where(*where)
-                 .order_by(walk, *ties))
+        query = select(EVENT.c.id).order_by(walk, *ties)
         if limit:
             query = query.limit(limit)
         return list(db.execute(query).scalars())
+
+    def _walk_plan(self, db, table, key, bounds):
+        """(trait conditions, index to force on MySQL) of a driven walk.
+
+        PostgreSQL's planner weighs the LIMIT and picks the index by
+        itself. SQLite's and MySQL's do not: for a range they read every
+        match on (key, value, generated) and sort them, 60 times slower
+        than walking (key, generated, value) at 1M events. Walking is
+        not always right either: for a range matching only a few rows
+        it would read the whole key. So a range first counts its
+        matches on the value index, up to ``RANGE_PROBE``: fewer, and
+        they are read and sorted; as many, and the walk is taken, its
+        value bounds written so SQLite cannot use them on an index.
+        """
+        conditions = self._trait_bounds(table, key, bounds)
+        dialect = db.dialect.name
+        if dialect == 'postgresql':
+            return conditions, None
+        by_value = 'ix_%s_key_value_generated' % table.name
+        if (any(op == 'eq' for op, _ in bounds)
+                or not self._many_matches(db, table, conditions)):
+            return conditions, by_value
+        value = sa.type_coerce(sa.func.coalesce(table.c.value,
+                                                table.c.value),
+                               table.c.value.type)
+        return ([table.c.key == key,
+                 *[OPERATORS[op](value, bound) for op, bound in bounds]],
+                'ix_%s_key_generated_value' % table.name)
+
+    @staticmethod
+    def _many_matches(db, table, conditions):
+        """Whether ``conditions`` match at least ``RANGE_PROBE`` rows."""
+        some = (sa.select(table.c.event_id).where(*conditions)
+                .limit(RANGE_PROBE).subquery())
+        found = db.execute(sa.select(sa.func.count()).select_from(some))
+        return found.scalar() >= RANGE_PROBE
 
     @staticmethod
     def _admin_page_ids(project, conditions, order, limit):

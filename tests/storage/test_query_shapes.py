@@ -260,3 +260,37 @@ class TestTraitIndexWalk:
         assert got == sorted(
             (e.message_id for e in events
              if value_of(e, 'host') == 'h1'), reverse=True)
+
+
+class TestWideTraitRange:
+    """A range matching more events than the SQL driver's probe counts
+    (1,000) is walked in ``generated`` order; a narrow one is sorted."""
+
+    @staticmethod
+    def many_events():
+        return [event('w%04d' % ((i * 7919) % 1200), 'Foo',
+                      at(seconds=i // 3), {'n': i, 'f': float(i)})
+                for i in range(1200)]
+
+    @pytest.mark.parametrize('direction', ['asc', 'desc'])
+    @pytest.mark.parametrize('name,dtype', [('n', 'integer'),
+                                            ('f', 'float')])
+    def test_wide_range_pages_in_order(self, conn, direction, name, dtype):
+        events = self.many_events()
+        conn.record_events(events)
+        traits_filter = [{'key': name, 'op': 'ge', dtype: 100},
+                         {'key': name, 'op': 'ne', dtype: 500}]
+        got = pages(conn, 100, sort=[('generated', direction)],
+                    traits_filter=traits_filter)
+        assert got == expected_order(
+            events, lambda e: value_of(e, name) >= 100
+            and value_of(e, name) != 500, direction == 'desc')
+
+    def test_narrow_range_on_the_same_store(self, conn):
+        events = self.many_events()
+        conn.record_events(events)
+        got = pages(conn, 2, sort=[('generated', 'desc')], traits_filter=[
+            {'key': 'n', 'op': 'gt', 'integer': 5},
+            {'key': 'n', 'op': 'lt', 'integer': 12}])
+        assert got == expected_order(
+            events, lambda e: 5 < value_of(e, 'n') < 12, descending=True)
