@@ -693,20 +693,23 @@ class Connection(base.Connection):
                 ids = self._driven_page_ids(
                     db, event_filter, driver, sort, conditions,
                     marker_row, limit)
-                query = query.where(event.id.in_(ids))
-            else:
+                query = query.where(self._id_among(db, event.id, ids))
+            elif limit:
                 if split:
                     conditions.append(event.id.in_(self._admin_page_ids(
                         event_filter.admin_proj, conditions, order,
                         limit)))
-                if limit:
-                    # The page's ids first, from the columns indexes
-                    # hold; then the full rows of those ids only.
-                    page = (sa.select(event.id).where(*conditions)
-                            .order_by(*order).limit(limit).subquery())
-                    query = query.join(page, page.c.id == event.id)
-                else:
-                    query = query.where(*conditions)
+                # The page's ids first, from the columns indexes hold;
+                # then the full rows of those ids by primary key. As
+                # one statement (a join to the limited subquery)
+                # PostgreSQL may hash-join the page against a scan of
+                # the whole table.
+                ids = db.execute(sa.select(event.id).where(*conditions)
+                                 .order_by(*order).limit(limit)).scalars()
+                query = query.where(self._id_among(db, event.id,
+                                                   list(ids)))
+            else:
+                query = query.where(*conditions)
             if limit:
                 query = query.limit(limit)
             rows = db.execute(query.order_by(*order)).all()
@@ -828,8 +831,8 @@ class Connection(base.Connection):
             halves.append(sa.select(half.c.id))
         return sa.union_all(*halves)
 
-    @staticmethod
-    def _traits_of(db, event_ids):
+    @classmethod
+    def _traits_of(cls, db, event_ids):
         """All traits of ``event_ids``: one primary-key lookup per table.
 
         Four plain statements cost less to build and decode than one
@@ -842,11 +845,25 @@ class Connection(base.Connection):
             table = model.__table__
             rows = db.execute(
                 sa.select(table.c.event_id, table.c.key, table.c.value)
-                .where(table.c.event_id.in_(event_ids))).all()
+                .where(cls._id_among(db, table.c.event_id, event_ids)))
             for event_id, key, value in rows:
                 traits.setdefault(event_id, []).append(
                     Trait(key, dtype, value))
         return traits
+
+    @staticmethod
+    def _id_among(db, column, ids):
+        """``column IN ids``; on PostgreSQL ``= ANY(array)``.
+
+        An IN list of a page's hundred ids is a hundred bound
+        parameters that SQLAlchemy renders into the statement on every
+        call; PostgreSQL takes the list as one array parameter instead,
+        so the statement text is fixed, with the same index plan.
+        """
+        if db.dialect.name == 'postgresql':
+            return column == sa.any_(sa.bindparam(
+                None, list(ids), type_=postgresql.ARRAY(sa.Integer)))
+        return column.in_(ids)
 
     def get_event_types(self):
         with self._sessions() as session:
