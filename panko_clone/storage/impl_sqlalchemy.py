@@ -556,10 +556,11 @@ class Connection(base.Connection):
         return conditions, groups
 
     @staticmethod
-    def _trait_bounds(table, key, bounds):
+    def _trait_bounds(table, key, bounds, value=None):
+        """``key`` and each bound on ``value`` (the table's by default)."""
+        value = table.c.value if value is None else value
         return [table.c.key == key,
-                *[OPERATORS[op](table.c.value, value)
-                  for op, value in bounds]]
+                *[OPERATORS[op](value, bound) for op, bound in bounds]]
 
     def _trait_conditions(self, traits_filter, driver=None):
         """SQL conditions for ``traits_filter``, all to be ANDed.
@@ -569,7 +570,7 @@ class Connection(base.Connection):
         """
         conditions, groups = self._trait_groups(traits_filter)
         for (key, dtype), bounds in groups.items():
-            if (key, dtype) == driver:
+            if driver is not None and (key, dtype) == driver[:2]:
                 continue
             table = TRAIT_MODELS[dtype].__table__
             conditions.append(models.Event.id.in_(
@@ -578,7 +579,7 @@ class Connection(base.Connection):
         return conditions
 
     def _trait_driver(self, event_filter, sort):
-        """The (key, dtype) whose trait index a listing should walk.
+        """(key, dtype, bounds) of the trait a listing should walk.
 
         Trait rows carry their event's ``generated``, so a listing in
         ``generated`` order can walk one filter's index in page order
@@ -592,9 +593,9 @@ class Connection(base.Connection):
         ranged = None
         for (key, dtype), bounds in groups.items():
             if any(op == 'eq' for op, _ in bounds):
-                return key, dtype
+                return key, dtype, bounds
             if ranged is None and dtype in RANGE_INDEXED:
-                ranged = key, dtype
+                ranged = key, dtype, bounds
         return ranged
 
     def _filter_conditions(self, event_filter, visibility=True,
@@ -741,9 +742,8 @@ class Connection(base.Connection):
         ties. Time bounds (the filter's and the marker's) are repeated
         on the trait row so the walk starts where they do.
         """
-        key, dtype = driver
+        key, dtype, bounds = driver
         table = TRAIT_MODELS[dtype].__table__
-        _, groups = self._trait_groups(event_filter.traits_filter)
         ascending = sort[0][1] == 'asc'
         walked = table.c.generated
 
@@ -753,8 +753,7 @@ class Connection(base.Connection):
         def not_after(value):
             return walked <= value if ascending else walked >= value
 
-        trait_where, index = self._walk_plan(db, table, key,
-                                             groups[driver])
+        trait_where, index = self._walk_plan(db, table, key, bounds)
         where = [*trait_where, *conditions]
         start = event_filter.start_timestamp
         end = event_filter.end_timestamp
@@ -807,11 +806,10 @@ class Connection(base.Connection):
         if (any(op == 'eq' for op, _ in bounds)
                 or not self._many_matches(db, table, conditions)):
             return conditions, by_value
-        value = sa.type_coerce(sa.func.coalesce(table.c.value,
-                                                table.c.value),
-                               table.c.value.type)
-        return ([table.c.key == key,
-                 *[OPERATORS[op](value, bound) for op, bound in bounds]],
+        unindexed = sa.type_coerce(sa.func.coalesce(table.c.value,
+                                                    table.c.value),
+                                   table.c.value.type)
+        return (self._trait_bounds(table, key, bounds, unindexed),
                 'ix_%s_key_generated_value' % table.name)
 
     @staticmethod
