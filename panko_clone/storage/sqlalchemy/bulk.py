@@ -46,8 +46,8 @@ class TraitWriter:
             self._heads[dtype] = 'INSERT INTO %s (%s) VALUES ' % (
                 preparer.format_table(table),
                 ', '.join(preparer.quote(c) for c in COLUMNS))
-        self._row_sql = '(%s)' % ', '.join([placeholder or ''] *
-                                           len(COLUMNS))
+        self._row_sql = (None if placeholder is None else
+                         '(%s)' % ', '.join([placeholder] * len(COLUMNS)))
 
     def _bind(self, column, dialect):
         """The column's bind processor, or None where none is needed.
