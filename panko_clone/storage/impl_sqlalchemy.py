@@ -34,6 +34,7 @@ from panko_clone.storage import base
 from panko_clone.storage import models as api_models
 from panko_clone.storage.sqlalchemy import bulk
 from panko_clone.storage.sqlalchemy import models
+from panko_clone.storage.sqlalchemy import page_reads
 from panko_clone.storage.sqlalchemy import statistics
 
 LOG = log.getLogger(__name__)
@@ -248,9 +249,12 @@ class Connection(base.Connection):
             raise storage.StorageUnavailable(str(err)) from err
         self._sessions = orm.sessionmaker(self.engine,
                                           expire_on_commit=False)
-        self._trait_writer = bulk.TraitWriter(
-            self.engine.dialect,
-            {dtype: model.__table__ for dtype, model in TRAIT_MODELS.items()})
+        trait_tables = {dtype: model.__table__
+                        for dtype, model in TRAIT_MODELS.items()}
+        self._trait_writer = bulk.TraitWriter(self.engine.dialect,
+                                              trait_tables)
+        self._traits_query = page_reads.traits_query(
+            self.engine.dialect.name, trait_tables)
         # Rows recorded since the planner statistics were last refreshed,
         # and the table size they were refreshed at (None: not yet read).
         self._grown = 0
@@ -836,24 +840,27 @@ class Connection(base.Connection):
             halves.append(sa.select(half.c.id))
         return sa.union_all(*halves)
 
-    @classmethod
-    def _traits_of(cls, db, event_ids):
-        """All traits of ``event_ids``: one primary-key lookup per table.
+    def _traits_of(self, db, event_ids):
+        """All traits of ``event_ids``: one prebuilt UNION ALL.
 
-        Four plain statements cost less to build and decode than one
-        UNION ALL that has to type its NULL placeholders per dialect.
+        Each row holds its value in the column of its type (see
+        ``page_reads.traits_query``); the rows are fetched at once, not
+        one DBAPI call each.
         """
         if not event_ids:
             return {}
         traits = {}
-        for dtype, model in TRAIT_MODELS.items():
-            table = model.__table__
-            rows = db.execute(
-                sa.select(table.c.event_id, table.c.key, table.c.value)
-                .where(cls._id_among(db, table.c.event_id, event_ids)))
-            for event_id, key, value in rows:
-                traits.setdefault(event_id, []).append(
-                    Trait(key, dtype, value))
+        rows = db.execute(self._traits_query, {'ids': list(event_ids)})
+        for event_id, key, text, integer, real, moment in rows.all():
+            if text is not None:
+                trait = Trait(key, Trait.TEXT_TYPE, text)
+            elif integer is not None:
+                trait = Trait(key, Trait.INT_TYPE, integer)
+            elif real is not None:
+                trait = Trait(key, Trait.FLOAT_TYPE, real)
+            else:
+                trait = Trait(key, Trait.DATETIME_TYPE, moment)
+            traits.setdefault(event_id, []).append(trait)
         return traits
 
     @staticmethod

@@ -52,6 +52,18 @@ class PreciseTimestamp(sa.types.TypeDecorator):
             return decimal_to_datetime(value)
         return value
 
+    def result_processor(self, dialect, coltype):
+        """Elsewhere than MySQL, the plain DATETIME's own processor.
+
+        A TypeDecorator otherwise calls ``process_result_value`` on
+        every value of every row, NULLs included, even where it changes
+        nothing: a page's traits are a thousand rows.
+        """
+        if dialect.name == 'mysql':
+            return super().result_processor(dialect, coltype)
+        return self.load_dialect_impl(dialect).result_processor(
+            dialect, coltype)
+
 
 class JSONEncodedDict(sa.types.TypeDecorator):
     """A JSON document kept as text, as Panko kept ``raw``."""
