@@ -182,6 +182,23 @@ class TestValues:
              'string': '\u0437\u043d\u0430\u0447'}])) == [original.message_id]
         assert list(conn.get_event_types()) == ['\u8ba1\u7b97.\u5b9e\u4f8b']
 
+    def test_text_with_control_and_escape_characters_round_trips(
+            self, conn):
+        # What a bulk loader's text format must escape (PostgreSQL's
+        # COPY) or could mistake for NULL, in names and values alike.
+        awkward = ['tab\there', 'new\nline', 'carriage\rreturn',
+                   'back\\slash', 'ends with \\', '\\N', 'N\\', '\\\\N',
+                   '\\t literally', '']
+        traits = [trait('k%d %s' % (i, value), value)
+                  for i, value in enumerate(awkward)]
+        conn.record_events([event('esc', traits=traits)])
+        [got] = fetch(conn)
+        assert sorted((t.name, t.value) for t in got.traits) == sorted(
+            (t.name, t.value) for t in traits)
+        for t in traits:
+            assert ids(fetch(conn, traits_filter=[
+                {'key': t.name, 'op': 'eq', 'string': t.value}])) == ['esc']
+
     def test_raw_comes_back_exactly(self, conn):
         raw = {'payload': {'nested': {'deep': [1, -2, 3.25, None, True,
                                                 False, '', 'x' * 1000]},
