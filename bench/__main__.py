@@ -62,7 +62,7 @@ def parse_args(argv):
     parser.add_argument('--budget', type=float, default=10.0,
                         help='seconds per query and size after which it '
                         'stops repeating (after 3 runs at least)')
-    parser.add_argument('--seed', type=int, default=20240101)
+    dataset.add_arguments(parser)
     parser.add_argument('--no-analyze', action='store_true',
                         help='skip ANALYZE after each fill')
     parser.add_argument('--no-http', action='store_true',
@@ -119,7 +119,7 @@ class Run:
         self.url = url
         self.memory_store = url.startswith('memory:')
         self.queries = storage_timings.build_queries()
-        self.gen = dataset.Generator(args.seed)
+        self.gen = dataset.Generator(args.seed, arrival=args.arrival)
         self.ingest = []
         self.storage = {}
         self.floor = {}
@@ -187,9 +187,10 @@ class Run:
         args = self.args
         print('store: %s' % self.url.split('@')[-1])
         print('sizes: %s, repeat: %d, budget: %.1f s, seed: %d, '
-              'analyze: %s' % (','.join(map(str, args.sizes)),
-                               args.repeat, args.budget, args.seed,
-                               'no' if args.no_analyze else 'yes'))
+              'arrival: %s, analyze: %s' % (
+                  ','.join(map(str, args.sizes)), args.repeat,
+                  args.budget, args.seed, args.arrival,
+                  'no' if args.no_analyze else 'yes'))
         print('machine: %d cores, load %s, python %s' % (
             os.cpu_count() or 0, report.load_average(),
             sys.version.split()[0]))

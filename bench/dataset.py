@@ -4,9 +4,16 @@ Events are shaped like the ones PANKO-COSTS.md measured Panko 10 with:
 twelve traits each (seven text, three integer, one float, one
 datetime), twenty event types, a hundred projects, three hundred users
 (each in one project), a few percent of events without a
-``project_id`` trait, ``generated`` spread over thirty days. The
-generator is seeded, so two runs with one seed store the same events
-and time the same queries.
+``project_id`` trait. The generator is seeded, so two runs with one
+seed store the same events and time the same queries.
+
+Events arrive as Ceilometer delivers them (``--arrival ordered``, the
+default): in the order they happened, one every 2.6 s on average (a
+million events make thirty days), each up to five minutes late. Every
+index that holds ``generated`` then grows at its end, as in production.
+``--arrival random`` spreads ``generated`` uniformly over thirty days
+instead, so every such index takes inserts at random places: the
+store the earlier figures in bench/RESULTS.md were measured on.
 """
 
 import datetime
@@ -19,6 +26,11 @@ from panko_clone.storage import models
 BATCH = 100
 DAYS = 30
 START = datetime.datetime(2024, 1, 1)
+ARRIVALS = ('ordered', 'random')
+# Ordered arrival: mean spacing (1M events in DAYS) and the most an
+# event may arrive after its successors.
+SPACING_US = DAYS * 86400 * 10 ** 6 // 1000000
+LATENESS_US = 300 * 10 ** 6
 
 N_TYPES = 20
 N_PROJECTS = 100
@@ -64,16 +76,26 @@ class Generator:
     that off so only the store's own footprint is counted.
     """
 
-    def __init__(self, seed, keep=True):
+    def __init__(self, seed, keep=True, arrival='ordered'):
+        if arrival not in ARRIVALS:
+            raise ValueError('arrival must be one of %s' % (ARRIVALS,))
         self.rng = random.Random(seed)
         self.keep = keep
+        self.ordered = arrival == 'ordered'
         self.made = []
         self.count = 0
 
+    def _generated(self):
+        if self.ordered:
+            offset = (self.count * SPACING_US
+                      - self.rng.randrange(LATENESS_US))
+        else:
+            offset = self.rng.randrange(DAYS * 86400 * 10 ** 6)
+        return START + datetime.timedelta(microseconds=offset)
+
     def event(self):
         rng = self.rng
-        generated = START + datetime.timedelta(
-            microseconds=rng.randrange(DAYS * 86400 * 10 ** 6))
+        generated = self._generated()
         message_id = _uuid(rng)
         user = rng.choice(USERS)
         project = USER_PROJECT[user]
@@ -108,6 +130,25 @@ class Generator:
 
     def batch(self, size=BATCH):
         return [self.event() for _ in range(size)]
+
+
+def some_day(rng, gen):
+    """Midnight starting the day of a random stored event.
+
+    A day the store has events on, whichever the arrival: an ordered
+    store of 10,000 events spans only its first seven hours.
+    """
+    generated = rng.choice(gen.made)[0]
+    return datetime.datetime.combine(generated.date(), datetime.time())
+
+
+def add_arguments(parser):
+    """The options that choose the store: ``--seed`` and ``--arrival``."""
+    parser.add_argument('--seed', type=int, default=20240101)
+    parser.add_argument('--arrival', choices=ARRIVALS, default='ordered',
+                        help='events in time order, up to five minutes '
+                        'late (default), or at random times over %d '
+                        'days' % DAYS)
 
 
 def fill(conn, gen, target):

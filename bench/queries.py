@@ -5,9 +5,10 @@ Run as ``python -m bench.queries [--url URL] [--sizes 10000,100000]
 events shaped like the ones PANKO-COSTS.md measured Panko 10 with: twelve
 traits each (seven text, three integer, one float, one datetime), twenty
 event types, a hundred projects, three hundred users, a few percent of
-events without a ``project_id`` trait, ``generated`` spread over thirty
-days. It is grown in steps (fill to the first size, measure, fill on to
-the next, measure, ...), so one run shows how each query scales.
+events without a ``project_id`` trait, arriving in time order
+(``--arrival``, see ``bench/dataset.py``). It is grown in steps (fill
+to the first size, measure, fill on to the next, measure, ...), so one
+run shows how each query scales.
 
 Figures only: nothing is asserted. With ``--explain NAME[,NAME]`` (or
 ``all``) the SQL that the driver emitted for those queries at the last
@@ -41,8 +42,6 @@ from panko_clone import storage
 BENCH_DATABASE = 'pc_bench'
 # The store's shape and its generator are shared with ``python -m bench``.
 BATCH = dataset.BATCH
-DAYS = dataset.DAYS
-START = dataset.START
 MEMORY_STEP = dataset.MEMORY_STEP
 MEMORY_STEPS = dataset.MEMORY_STEPS
 MEMORY_WINDOW = dataset.MEMORY_WINDOW
@@ -103,7 +102,7 @@ def build_queries(gen, rng):
             EventFilter(admin_proj=rng.choice(PROJECTS)), _page())
 
     def type_window(conn):
-        day = START + datetime.timedelta(days=rng.randrange(DAYS))
+        day = dataset.some_day(rng, gen)
         return conn.get_events(EventFilter(
             event_type=rng.choice(EVENT_TYPES), start_timestamp=day,
             end_timestamp=day + datetime.timedelta(days=1)), _page())
@@ -283,7 +282,7 @@ def parse_args(argv):
                         help='comma-separated store sizes, ascending')
     parser.add_argument('--repeat', type=int, default=20,
                         help='timed runs per query and size')
-    parser.add_argument('--seed', type=int, default=20240101)
+    dataset.add_arguments(parser)
     parser.add_argument('--explain', default='',
                         help="query keys (comma-separated) or 'all': print "
                         "their SQL and plans at the last size")
@@ -315,11 +314,11 @@ def main(argv=None):
         tmpdir = tempfile.mkdtemp(prefix='pc_bench_')
         url = 'sqlite:///%s' % os.path.join(tmpdir, 'bench.db')
     print('store: %s' % url.split('@')[-1])
-    print('sizes: %s, repeat: %d, seed: %d, analyze: %s' % (
-        ','.join(map(str, args.sizes)), args.repeat, args.seed,
+    print('sizes: %s, repeat: %d, seed: %d, arrival: %s, analyze: %s' % (
+        ','.join(map(str, args.sizes)), args.repeat, args.seed, args.arrival,
         'yes' if args.analyze else 'no'))
     conn = database.open_store(url)
-    gen = Generator(args.seed)
+    gen = Generator(args.seed, arrival=args.arrival)
     queries = build_queries(gen, random.Random(args.seed + 1))
     results = {}
     try:

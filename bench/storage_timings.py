@@ -39,9 +39,6 @@ def _owner(rng, gen):
             return project, user
 
 
-def _day(rng):
-    return dataset.START + datetime.timedelta(
-        days=rng.randrange(dataset.DAYS))
 
 
 def _p_none(rng, gen):
@@ -58,7 +55,7 @@ def _p_project(rng, gen):
 
 
 def _p_type_window(rng, gen):
-    day = _day(rng)
+    day = dataset.some_day(rng, gen)
     return {'event_type': rng.choice(dataset.EVENT_TYPES), 'start': day,
             'end': day + DAY}
 
@@ -87,7 +84,7 @@ def _p_event_type(rng, gen):
 
 
 def _p_day(rng, gen):
-    day = _day(rng)
+    day = dataset.some_day(rng, gen)
     return {'start': day, 'end': day + DAY}
 
 

@@ -6,12 +6,16 @@ changes: a tiny run on SQLite (HTTP under gunicorn included) and on the
 memory driver must print every table row with a number in it.
 """
 
+import datetime
+import random
 import re
 
 import pytest
 
 from bench import __main__ as bench_main
+from bench import dataset
 from bench import http_load
+from bench import queries
 from bench import storage_timings
 
 TINY = ['--quick', '--sizes', '200', '--rss-events', '500',
@@ -75,3 +79,44 @@ def test_memory_run_prints_every_figure(capsys):
 def test_bad_arguments_are_refused(argv):
     with pytest.raises(SystemExit):
         bench_main.parse_args(argv)
+
+
+def _generated(arrival, count=2000):
+    gen = dataset.Generator(7, arrival=arrival)
+    return [gen.event().generated for _ in range(count)]
+
+
+def test_ordered_arrival_is_time_order_give_or_take_lateness():
+    times = _generated('ordered')
+    lateness = datetime.timedelta(microseconds=dataset.LATENESS_US)
+    latest = times[0]
+    for generated in times:
+        assert generated > latest - lateness
+        latest = max(latest, generated)
+    # Late events do happen: the order is not simply sorted.
+    assert times != sorted(times)
+
+
+def test_random_arrival_spreads_over_the_whole_period():
+    times = _generated('random')
+    assert max(times) - min(times) > datetime.timedelta(
+        days=dataset.DAYS - 1)
+    assert sum(a > b for a, b in zip(times, times[1:])) > len(times) / 3
+
+
+def test_both_commands_take_the_arrival():
+    assert bench_main.parse_args(['--arrival', 'random']).arrival == \
+        'random'
+    assert queries.parse_args([]).arrival == 'ordered'
+    with pytest.raises(SystemExit):
+        queries.parse_args(['--arrival', 'sideways'])
+
+
+def test_a_day_of_events_is_one_the_store_holds():
+    gen = dataset.Generator(3)
+    gen.batch(500)
+    rng = random.Random(1)
+    for _ in range(20):
+        day = dataset.some_day(rng, gen)
+        assert any(day <= made[0] < day + datetime.timedelta(days=1)
+                   for made in gen.made)
