@@ -156,11 +156,15 @@ class Run:
             self.queries, self.gen, self.args.seed, self.args.repeat)
         self.params = params
         began = time.perf_counter()
-        self.storage[size] = storage_timings.measure(
-            conn, self.queries, params, self.args.budget)
-        self.floor[size] = sql_floor.measure(
-            getattr(conn, 'engine', None), self.queries, params,
-            self.args.budget)
+        # Each query, then its floor: both run under the same conditions
+        # (a background vacuum, the other core's load) as far as can be.
+        storage, floor = self.storage[size], self.floor[size] = {}, {}
+        engine = getattr(conn, 'engine', None)
+        for query in self.queries:
+            storage.update(storage_timings.measure(
+                conn, [query], params, self.args.budget))
+            floor.update(sql_floor.measure(engine, [query], params,
+                                           self.args.budget))
         self.loads[size] = report.load_average()
         print('  measured %d queries in %.1f s (load %s)' % (
             len(self.queries), time.perf_counter() - began,
