@@ -156,15 +156,17 @@ class Run:
             self.queries, self.gen, self.args.seed, self.args.repeat)
         self.params = params
         began = time.perf_counter()
-        # Each query, then its floor: both run under the same conditions
-        # (a background vacuum, the other core's load) as far as can be.
-        storage, floor = self.storage[size], self.floor[size] = {}, {}
+        # Each storage call and its floor side by side, so both run under
+        # the same conditions (caches, a background vacuum, the other
+        # core's load) as far as can be.
         engine = getattr(conn, 'engine', None)
-        for query in self.queries:
-            storage.update(storage_timings.measure(
-                conn, [query], params, self.args.budget))
-            floor.update(sql_floor.measure(engine, [query], params,
-                                           self.args.budget))
+        floor = None if engine is None else sql_floor.Floor(engine)
+        try:
+            self.storage[size], self.floor[size] = storage_timings.measure(
+                conn, self.queries, params, self.args.budget, floor)
+        finally:
+            if floor is not None:
+                floor.close()
         self.loads[size] = report.load_average()
         print('  measured %d queries in %.1f s (load %s)' % (
             len(self.queries), time.perf_counter() - began,

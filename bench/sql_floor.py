@@ -12,8 +12,6 @@ import datetime
 
 from panko_clone.storage.sqlalchemy import types
 
-from bench import storage_timings
-
 TRAIT_TABLES = ('trait_text', 'trait_int', 'trait_float',
                 'trait_datetime')
 ORDER = 'e.generated, e.message_id'
@@ -58,6 +56,18 @@ class Floor:
     def done(self):
         # No transaction (and no snapshot) outlives a query.
         self.raw.rollback()
+
+    def caller(self, key):
+        """The floor of query ``key`` as a call of its parameters."""
+        sql = FLOORS[key]
+
+        def call(p):
+            try:
+                return sql(self, p)
+            finally:
+                self.done()
+
+        return call
 
     def page(self, where='1 = 1', params=(), limit=100, join='',
              order=ORDER):
@@ -210,26 +220,3 @@ FLOORS = {name: globals()[name] for name in (
     'default', 'restricted', 'unrestricted', 'type_window', 'host_eq',
     'int_range', 'by_id', 'marker_page', 'event_types', 'trait_types',
     'trait_values', 'histogram_day', 'histogram_all', 'groupby_type')}
-
-
-def measure(engine, queries, params, budget):
-    """{key: Timing} of each query's floor; {} without an SQL engine."""
-    if engine is None:
-        return {}
-    floor = Floor(engine)
-    try:
-        results = {}
-        for query in queries:
-            sql = FLOORS[query.key]
-
-            def call(p, sql=sql):
-                try:
-                    return sql(floor, p)
-                finally:
-                    floor.done()
-
-            results[query.key] = storage_timings.time_calls(
-                call, params[query.key], budget)
-        return results
-    finally:
-        floor.close()

@@ -193,29 +193,50 @@ def parameter_lists(queries, gen, seed, repeat):
     return lists
 
 
-def time_calls(call, params, budget):
-    """Time ``call(p)`` over ``params[1:]`` (``params[0]`` warms up).
+def time_side_by_side(calls, params, budget):
+    """A ``Timing`` for each of ``calls``, all over the same ``params``.
 
-    Stops early once ``budget`` seconds are spent (after three runs at
-    least), so a slow query at a large size cannot eat the run.
-    Returns a ``Timing`` of milliseconds and the rows of the last run.
+    Every call runs once per parameter set, the first of them taking
+    turns: on a store larger than the caches, whichever runs first reads
+    the cold pages that the others then find cached, so no call may
+    always go first. ``params[0]`` warms up; each call stops once the
+    calls have spent ``budget`` seconds apiece (after three runs at
+    least), so a slow query at a large size cannot eat the run. Each
+    ``Timing`` is in milliseconds, with the rows of the call's last run.
     """
-    call(params[0])
-    timings = []
-    rows = 0
+    for call in calls:
+        call(params[0])
+    timings = [[] for _ in calls]
+    rows = [0] * len(calls)
     began = time.perf_counter()
-    for p in params[1:]:
-        start = time.perf_counter()
-        rows = len(list(call(p)))
-        timings.append((time.perf_counter() - start) * 1000)
-        if len(timings) >= 3 and time.perf_counter() - began > budget:
+    for turn, p in enumerate(params[1:]):
+        order = list(range(len(calls)))
+        if turn % 2:
+            order.reverse()
+        for k in order:
+            start = time.perf_counter()
+            rows[k] = len(list(calls[k](p)))
+            timings[k].append((time.perf_counter() - start) * 1000)
+        if (len(timings[0]) >= 3
+                and time.perf_counter() - began > budget * len(calls)):
             break
-    return Timing(pystats.median(timings), p95(timings), rows,
-                  len(timings))
+    return [Timing(pystats.median(t), p95(t), r, len(t))
+            for t, r in zip(timings, rows)]
 
 
-def measure(conn, queries, params, budget):
-    """{key: Timing} of each storage call."""
-    return {q.key: time_calls(lambda p, q=q: q.call(conn, p),
-                              params[q.key], budget)
-            for q in queries}
+def measure(conn, queries, params, budget, floor=None):
+    """({key: Timing} of each storage call, {key: Timing} of its floor).
+
+    ``floor`` (a ``sql_floor.Floor`` or None) gives each query's
+    hand-written SQL, timed side by side with the storage call.
+    """
+    storage, floors = {}, {}
+    for query in queries:
+        calls = [lambda p, q=query: q.call(conn, p)]
+        if floor is not None:
+            calls.append(floor.caller(query.key))
+        timings = time_side_by_side(calls, params[query.key], budget)
+        storage[query.key] = timings[0]
+        if floor is not None:
+            floors[query.key] = timings[1]
+    return storage, floors
