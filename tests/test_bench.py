@@ -120,3 +120,21 @@ def test_a_day_of_events_is_one_the_store_holds():
         day = dataset.some_day(rng, gen)
         assert any(day <= made[0] < day + datetime.timedelta(days=1)
                    for made in gen.made)
+
+
+def test_a_call_and_its_floor_take_turns_going_first():
+    ran = []
+
+    def recorder(name):
+        def call(p):
+            ran.append((name, p))
+            return [p]
+        return call
+
+    timings = storage_timings.time_side_by_side(
+        [recorder('call'), recorder('floor')], [0, 1, 2, 3], budget=60)
+    assert ran == [('call', 0), ('floor', 0),
+                   ('call', 1), ('floor', 1),
+                   ('floor', 2), ('call', 2),
+                   ('call', 3), ('floor', 3)]
+    assert [t.runs for t in timings] == [3, 3]
