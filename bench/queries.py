@@ -41,7 +41,6 @@ from panko_clone import storage
 
 BENCH_DATABASE = 'pc_bench'
 # The store's shape and its generator are shared with ``python -m bench``.
-BATCH = dataset.BATCH
 MEMORY_STEP = dataset.MEMORY_STEP
 MEMORY_STEPS = dataset.MEMORY_STEPS
 MEMORY_WINDOW = dataset.MEMORY_WINDOW
@@ -49,20 +48,6 @@ EVENT_TYPES = dataset.EVENT_TYPES
 PROJECTS = dataset.PROJECTS
 HOSTS = dataset.HOSTS
 Generator = dataset.Generator
-
-
-def fill(conn, gen, target):
-    """Record events until the store holds ``target``; return events/s."""
-    spent = 0.0
-    count = 0
-    while len(gen.made) < target:
-        batch = [gen.event()
-                 for _ in range(min(BATCH, target - len(gen.made)))]
-        began = time.perf_counter()
-        conn.record_events(batch)
-        spent += time.perf_counter() - began
-        count += len(batch)
-    return count / spent if spent else float('nan'), spent
 
 
 # -- the queries -----------------------------------------------------------
@@ -324,7 +309,7 @@ def main(argv=None):
     try:
         for size in args.sizes:
             before = len(gen.made)
-            rate, spent = fill(conn, gen, size)
+            rate, spent = dataset.fill(conn, gen, size)
             print('fill %d -> %d: %.0f events/s (%.1f s in record_events)'
                   % (before, size, rate, spent))
             if args.analyze:

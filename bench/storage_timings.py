@@ -39,8 +39,6 @@ def _owner(rng, gen):
             return project, user
 
 
-
-
 def _p_none(rng, gen):
     return {}
 

@@ -885,6 +885,7 @@ class Connection(base.Connection):
                                ' = 0')
         traits = {}
         rows = db.execute(self._traits_query, {'ids': list(event_ids)})
+        # One value column per table, in TRAIT_MODELS' order.
         for event_id, key, text, integer, real, moment in rows.all():
             if text is not None:
                 trait = Trait(key, Trait.TEXT_TYPE, text)
