@@ -278,6 +278,8 @@ class Connection(base.Connection):
                             bulk.copy_from_stdin)
         self._traits_query = page_reads.traits_query(
             self.engine.dialect.name, trait_tables)
+        self._trait_value_types = [table.c.value.type
+                                   for table in trait_tables.values()]
         # Rows recorded since the planner statistics were last refreshed,
         # and the table size they were refreshed at (None: not yet read).
         self._grown = 0
@@ -757,7 +759,7 @@ class Connection(base.Connection):
             message_id=row.message_id,
             event_type=row.desc,
             generated=row.generated,
-            traits=sorted(traits.get(row.id, ()), key=lambda t: t.name),
+            traits=traits.get(row.id, []),
             raw=row.raw if row.raw is not None else {})
             for row in rows]
 
@@ -868,11 +870,11 @@ class Connection(base.Connection):
         return sa.union_all(*halves)
 
     def _traits_of(self, db, event_ids):
-        """All traits of ``event_ids``: one prebuilt UNION ALL.
+        """{event id: its traits by name}: one prebuilt UNION ALL.
 
         Each row holds its value in the column of its type (see
         ``page_reads.traits_query``); the rows are fetched at once, not
-        one DBAPI call each.
+        one DBAPI call each, and come sorted by event and name.
         """
         if not event_ids:
             return {}
@@ -883,19 +885,32 @@ class Connection(base.Connection):
             # A single event's never do.
             db.exec_driver_sql('SET LOCAL max_parallel_workers_per_gather'
                                ' = 0')
-        traits = {}
-        rows = db.execute(self._traits_query, {'ids': list(event_ids)})
+        rows, processors = page_reads.fetch_traits(
+            db, self._traits_query, list(event_ids),
+            self._trait_value_types)
         # One value column per table, in TRAIT_MODELS' order.
-        for event_id, key, text, integer, real, moment in rows.all():
+        as_text, as_int, as_real, as_moment = processors
+        traits = {}
+        last = None
+        for event_id, key, text, integer, real, moment in rows:
             if text is not None:
-                trait = Trait(key, Trait.TEXT_TYPE, text)
+                trait = Trait(key, Trait.TEXT_TYPE,
+                              text if as_text is None else as_text(text))
             elif integer is not None:
-                trait = Trait(key, Trait.INT_TYPE, integer)
+                trait = Trait(key, Trait.INT_TYPE,
+                              integer if as_int is None
+                              else as_int(integer))
             elif real is not None:
-                trait = Trait(key, Trait.FLOAT_TYPE, real)
+                trait = Trait(key, Trait.FLOAT_TYPE,
+                              real if as_real is None else as_real(real))
             else:
-                trait = Trait(key, Trait.DATETIME_TYPE, moment)
-            traits.setdefault(event_id, []).append(trait)
+                trait = Trait(key, Trait.DATETIME_TYPE,
+                              moment if as_moment is None
+                              else as_moment(moment))
+            if event_id != last:
+                last = event_id
+                traits[event_id] = of_event = []
+            of_event.append(trait)
         return traits
 
     def get_event_types(self):

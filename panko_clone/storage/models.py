@@ -13,8 +13,13 @@ INT_MIN, INT_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 class Model:
-    """Plain value object with equality by fields."""
+    """Plain value object with equality by fields.
 
+    Models have slots, not a ``__dict__``: a listing builds a thousand
+    traits per page, and the memory driver keeps every event it holds.
+    """
+
+    __slots__ = ()
     _fields: tuple = ()
 
     def as_dict(self):
@@ -47,6 +52,7 @@ class Event(Model):
     """
 
     _fields = ('message_id', 'event_type', 'generated', 'traits', 'raw')
+    __slots__ = _fields
 
     def __init__(self, message_id, event_type, generated, traits, raw):
         self.message_id = message_id
@@ -65,6 +71,7 @@ class Trait(Model):
     """A typed name/value pair attached to an event."""
 
     _fields = ('name', 'dtype', 'value')
+    __slots__ = _fields
 
     NONE_TYPE = 0
     TEXT_TYPE = 1

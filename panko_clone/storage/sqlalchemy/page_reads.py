@@ -6,8 +6,14 @@ executing it again costs only the round trip and decoding the rows. The
 page's ids are a bound parameter named ``ids``.
 """
 
+import operator
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+
+# A traits row's event id and trait name: the order a page's traits are
+# handed out in.
+EVENT_THEN_NAME = operator.itemgetter(0, 1)
 
 
 def ids_bound(dialect_name, column):
@@ -46,3 +52,27 @@ def traits_query(dialect_name, trait_tables):
         branches.append(sa.select(table.c.event_id, table.c.key, *values)
                         .where(ids_bound(dialect_name, table.c.event_id)))
     return sa.union_all(*branches)
+
+
+def fetch_traits(db, statement, ids, value_types):
+    """The rows of ``statement`` for ``ids``, sorted by event and name.
+
+    Rows are the DBAPI's own tuples, not SQLAlchemy ``Row`` objects:
+    building a ``Row`` for each of a page's thousand-odd traits cost
+    as much as fetching them. So the values come as the DBAPI decodes
+    them; returned beside the rows, in the order of ``value_types``,
+    is the result processor of each value column (None where the
+    DBAPI's value is already the column type's), which the caller
+    applies to the one value it uses of each row.
+    """
+    dialect = db.dialect
+    with db.execute(statement, {'ids': ids}) as result:
+        cursor = result.cursor
+        processors = [
+            value_type.dialect_impl(dialect).result_processor(
+                dialect, column[1])
+            for value_type, column in zip(value_types,
+                                          cursor.description[2:])]
+        # A list on some DBAPIs, a tuple on others (PyMySQL).
+        rows = sorted(cursor.fetchall(), key=EVENT_THEN_NAME)
+    return rows, processors
