@@ -29,29 +29,56 @@ def ids_bound(dialect_name, column):
     return column.in_(sa.bindparam('ids', expanding=True))
 
 
-def traits_query(dialect_name, trait_tables):
-    """All traits of the events ``ids``, as one UNION ALL.
+def _trait_branches(dialect_name, trait_tables, lead, where):
+    """One SELECT per trait table: ``lead(table)``, key, the values.
 
-    ``trait_tables`` maps each trait type to its table. A row is
-    (event_id, key, value of the first type, value of the second, ...):
-    each branch is a primary-key lookup in one table with its value in
-    that table's column and NULL in the others, so a page costs one
-    round trip instead of one per table. PostgreSQL types a UNION's
-    columns pairwise, so two untyped NULLs would become text there and
-    clash with a number: its NULLs are cast. Elsewhere a CAST may not
-    exist (FLOAT on MySQL) and a bare NULL takes the typed branch's
-    type; SQLAlchemy still decodes each column as its table's value.
+    A branch has a value column per trait type, in ``trait_tables``'
+    order, named ``value_<n>``: its own table's value in its own
+    column, NULL in the others. PostgreSQL types a UNION's columns
+    pairwise, so two untyped NULLs would become text there and clash
+    with a number: its NULLs are cast. Elsewhere a CAST may not exist
+    (FLOAT on MySQL) and a bare NULL takes the typed branch's type;
+    SQLAlchemy still decodes each column as its table's value.
     """
     typed_null = sa.cast if dialect_name == 'postgresql' else sa.type_coerce
     value_types = [table.c.value.type for table in trait_tables.values()]
     branches = []
     for position, table in enumerate(trait_tables.values()):
-        values = [table.c.value if other == position
-                  else typed_null(sa.null(), value_type)
+        values = [(table.c.value if other == position
+                   else typed_null(sa.null(), value_type))
+                  .label('value_%d' % other)
                   for other, value_type in enumerate(value_types)]
-        branches.append(sa.select(table.c.event_id, table.c.key, *values)
-                        .where(ids_bound(dialect_name, table.c.event_id)))
-    return sa.union_all(*branches)
+        branches.append(sa.select(*lead(table), table.c.key, *values)
+                        .where(where(table)))
+    return branches
+
+
+def traits_query(dialect_name, trait_tables):
+    """All traits of the events ``ids``, as one UNION ALL.
+
+    ``trait_tables`` maps each trait type to its table. A row is
+    (event_id, key, value of the first type, value of the second, ...):
+    each branch is a primary-key lookup in one table, so a page costs
+    one round trip instead of one per table.
+    """
+    return sa.union_all(*_trait_branches(
+        dialect_name, trait_tables,
+        lambda table: [table.c.event_id],
+        lambda table: ids_bound(dialect_name, table.c.event_id)))
+
+
+def event_traits_lateral(dialect_name, trait_tables, event_id):
+    """The traits of the outer query's ``event_id``: a LATERAL subquery.
+
+    Its columns are ``key`` and the values, as in :func:`traits_query`.
+    Joined (LEFT, ON true) to a lookup of one event it brings that
+    event's traits in the same round trip: a row per trait, or one row
+    of NULLs for an event without any.
+    """
+    return sa.union_all(*_trait_branches(
+        dialect_name, trait_tables,
+        lambda table: [],
+        lambda table: table.c.event_id == event_id)).lateral('traits')
 
 
 def fetch_traits(db, statement, ids, value_types):
