@@ -30,6 +30,9 @@ import sys
 import tempfile
 import time
 
+import sqlalchemy as sa
+
+from bench import cpu_use
 from bench import database
 from bench import dataset
 from bench import http_load
@@ -179,12 +182,15 @@ class Run:
 
     def measure_http(self, server, size):
         results = {}
+        backend = sa.engine.make_url(self.url).get_backend_name()
         for key, _, factory in http_load.REQUESTS:
+            meter = cpu_use.Meter(server.process.pid, backend)
             got = http_load.run_load(
                 server.port, factory(self.gen),
                 self.args.http_concurrency, self.args.http_seconds,
                 '%s-%s-%d' % (self.args.seed, key, size))
-            results[key] = (got, report.load_average())
+            cpu = cpu_use.per_request(meter.spent(), got.ok)
+            results[key] = (got, report.load_average(), cpu)
         self.http[size] = results
         print('  HTTP load done (load %s)' % report.load_average())
         _flush()
@@ -268,7 +274,7 @@ class Run:
                 if not http_on:
                     rows.append([name, why, '-', '-', '-', '-', '-'])
                     continue
-                got, load = self.http[size][key]
+                got, load, _ = self.http[size][key]
                 rows.append(_http_row(name, got, load))
         if not http_on or self.post is None:
             rows.append(['HTTP POST /v2/events (batches of 100)',
@@ -287,6 +293,8 @@ class Run:
                               args.http_seconds),
             ['request', 'requests/s', 'median ms', 'p95 ms', 'errors',
              'statuses', 'load'], rows)
+        if http_on:
+            self.print_cpu()
         if self.rss:
             rss_rows = [['pid %d%s' % (pid, ' (master)' if i == 0 else ''),
                          str(kib) if kib is not None else '?']
@@ -299,6 +307,31 @@ class Run:
             rss_rows = [['API processes', why if not http_on else '?']]
         report.table('peak RSS of the API processes (VmHWM, KiB)',
                      ['process', 'peak KiB'], rss_rows)
+
+    def print_cpu(self):
+        """CPU ms per request of each HTTP load, and the rate it allows."""
+        cores = os.cpu_count() or 1
+        server = sa.engine.make_url(self.url).get_backend_name() in \
+            cpu_use.SERVER_NAMES
+        rows = []
+        for size in self.args.sizes:
+            for key, label, _ in http_load.REQUESTS:
+                cpu = self.http[size][key][2]
+                name = 'CPU: %s at %s' % (label, report.size_label(size))
+                if cpu is None:
+                    rows.append([name] + ['-'] * 5)
+                    continue
+                total = sum(cpu.values())
+                rows.append([
+                    name, report.ms(cpu['api']),
+                    report.ms(cpu['database']) if server else '-',
+                    report.ms(cpu['client']), report.ms(total),
+                    '%.0f' % (cores * 1000 / total) if total else '-'])
+        report.table(
+            'CPU per request during the HTTP load (ms; the database '
+            'server is local; %d cores)' % cores,
+            ['request', 'API processes', 'database server',
+             'load generator', 'all', 'req/s at full cores'], rows)
 
 
 def _http_row(name, got, load):

@@ -7,12 +7,15 @@ memory driver must print every table row with a number in it.
 """
 
 import datetime
+import os
 import random
 import re
+import time
 
 import pytest
 
 from bench import __main__ as bench_main
+from bench import cpu_use
 from bench import dataset
 from bench import http_load
 from bench import queries
@@ -63,6 +66,14 @@ def test_sqlite_run_prints_every_figure(capsys, tmp_path):
         assert NUMBER.match(cells[3]), cells
     post = _row(output, 'HTTP POST /v2/events (batches of 100)')
     assert post[1].endswith('events/s'), post
+    for _, label, _ in http_load.REQUESTS:
+        cells = _row(output, 'CPU: %s at 200' % label)
+        api, server, client, total, rate = cells[1:6]
+        assert NUMBER.match(api) and float(api) > 0, cells
+        # SQLite has no server process: it runs inside the workers.
+        assert server == '-', cells
+        assert NUMBER.match(client) and NUMBER.match(rate), cells
+        assert float(total) >= float(api), cells
     assert NUMBER.match(_row(output, 'largest worker')[1])
     assert int(_row(output, 'all processes')[1]) > 0
 
@@ -138,3 +149,13 @@ def test_a_call_and_its_floor_take_turns_going_first():
                    ('floor', 2), ('call', 2),
                    ('call', 3), ('floor', 3)]
     assert [t.runs for t in timings] == [3, 3]
+
+
+def test_cpu_time_of_a_process_grows_with_its_work():
+    before = cpu_use.cpu_seconds([os.getpid()])
+    until = time.process_time() + 0.1
+    while time.process_time() < until:
+        pass
+    assert cpu_use.cpu_seconds([os.getpid()]) >= before + 0.05
+    # A process that is gone counts nothing rather than failing.
+    assert cpu_use.cpu_seconds([2 ** 22 + 1]) == 0.0

@@ -1,0 +1,98 @@
+"""CPU time spent per HTTP request, by who spent it.
+
+On a small machine the API workers, the database server and the load
+generator share the cores, so requests/s alone cannot say what bounds a
+rate. Around each load the benchmark reads the CPU time (user + system,
+from ``/proc/<pid>/stat``) of the API processes, of the local database
+server's processes (found by name; none for SQLite, which runs inside
+the workers) and of its own process (the client threads), and divides
+each by the requests served. Their sum over the machine's cores is the
+rate at which the cores would be saturated.
+"""
+
+import os
+import time
+
+from bench import memory
+
+# Process names (``/proc/<pid>/comm``) of each back end's server.
+SERVER_NAMES = {
+    'postgresql': ('postgres',),
+    'mysql': ('mariadbd', 'mysqld'),
+}
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds of ``pids``; a vanished one counts 0."""
+    ticks = os.sysconf('SC_CLK_TCK')
+    total = 0.0
+    for pid in pids:
+        try:
+            with open('/proc/%d/stat' % pid) as stat:
+                # The command name may hold spaces: fields follow ')'.
+                fields = stat.read().rsplit(')', 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def server_pids(backend):
+    """Pids of the local processes of ``backend``'s database server."""
+    names = SERVER_NAMES.get(backend, ())
+    found = []
+    if not names:
+        return found
+    try:
+        entries = os.listdir('/proc')
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/comm' % entry) as comm:
+                name = comm.read().strip()
+        except OSError:
+            continue
+        if name in names:
+            found.append(int(entry))
+    return found
+
+
+class Meter:
+    """CPU seconds spent from ``__init__`` to ``spent()``, by party.
+
+    ``api_pid`` is the WSGI server's master (its workers are its
+    children); ``backend`` is a SQLAlchemy backend name.
+    """
+
+    def __init__(self, api_pid, backend):
+        self.api_pids = [api_pid] + memory.children(api_pid)
+        # A server may start backends during the load (a new
+        # connection): those are read at the end, from zero.
+        self.backend = backend
+        self.before = {'api': cpu_seconds(self.api_pids),
+                       'client': time.process_time()}
+        self.database_before = {pid: cpu_seconds([pid])
+                                for pid in server_pids(backend)}
+
+    def spent(self):
+        """{'api', 'database', 'client': CPU seconds} since created."""
+        database = 0.0
+        for pid in server_pids(self.backend):
+            database += (cpu_seconds([pid])
+                         - self.database_before.get(pid, 0.0))
+        return {
+            'api': cpu_seconds(self.api_pids) - self.before['api'],
+            'database': database,
+            'client': time.process_time() - self.before['client'],
+        }
+
+
+def per_request(spent, requests):
+    """``spent`` in milliseconds per request (None with no requests)."""
+    if not requests:
+        return None
+    return {party: seconds * 1000 / requests
+            for party, seconds in spent.items()}
