@@ -12,8 +12,10 @@ size in ``--sizes`` as the store grows, prints:
   last;
 * requests/s and latency of listing, show and statistics over HTTP,
   with the API under gunicorn (several workers) and a threaded
-  keep-alive load generator on loopback; and, after the last size, the
-  rate of ``POST /v2/events`` and the peak RSS of the API processes;
+  keep-alive load generator on loopback, with the CPU time each request
+  cost the API processes, the database server and the load generator;
+  and, after the last size, the rate of ``POST /v2/events`` and the
+  peak RSS of the API processes;
 * the in-memory driver's resident size per 100k events.
 
 Figures only: nothing is asserted. The one-minute load average is
