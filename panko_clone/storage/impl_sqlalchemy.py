@@ -326,8 +326,8 @@ class Connection(base.Connection):
             self.engine.dialect.name, trait_tables)
         self._trait_value_types = [table.c.value.type
                                    for table in trait_tables.values()]
-        # MariaDB and SQLite have no LATERAL; their round trips are
-        # cheap or in process anyway.
+        # MariaDB has no LATERAL, and SQLite no round trip to save:
+        # both look an event up in two statements.
         self._event_traits = None
         if self.engine.dialect.name == 'postgresql':
             self._event_traits = page_reads.event_traits_lateral(
