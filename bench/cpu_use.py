@@ -13,7 +13,7 @@ rate at which the cores would be saturated.
 import os
 import time
 
-from bench import memory
+from bench import procfs
 
 # Process names (``/proc/<pid>/comm``) of each back end's server.
 SERVER_NAMES = {
@@ -27,37 +27,20 @@ def cpu_seconds(pids):
     ticks = os.sysconf('SC_CLK_TCK')
     total = 0.0
     for pid in pids:
-        try:
-            with open('/proc/%d/stat' % pid) as stat:
-                # The command name may hold spaces: fields follow ')'.
-                fields = stat.read().rsplit(')', 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
+        fields = procfs.stat_fields(pid)
+        if fields is not None:
+            total += (int(fields[procfs.USER_TICKS])
+                      + int(fields[procfs.SYSTEM_TICKS])) / ticks
     return total
 
 
 def server_pids(backend):
     """Pids of the local processes of ``backend``'s database server."""
     names = SERVER_NAMES.get(backend, ())
-    found = []
     if not names:
-        return found
-    try:
-        entries = os.listdir('/proc')
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/comm' % entry) as comm:
-                name = comm.read().strip()
-        except OSError:
-            continue
-        if name in names:
-            found.append(int(entry))
-    return found
+        return []
+    return [pid for pid in procfs.pids()
+            if procfs.command_name(pid) in names]
 
 
 class Meter:
@@ -68,7 +51,7 @@ class Meter:
     """
 
     def __init__(self, api_pid, backend):
-        self.api_pids = [api_pid] + memory.children(api_pid)
+        self.api_pids = [api_pid] + procfs.children(api_pid)
         # A server may start backends during the load (a new
         # connection): those are read at the end, from zero.
         self.backend = backend

@@ -29,6 +29,7 @@ import urllib.parse
 
 from bench import dataset
 from bench import memory
+from bench import procfs
 from bench import storage_timings
 
 CONFIG = """[DEFAULT]
@@ -112,7 +113,7 @@ class Server:
 
     def peak_rss(self):
         """{pid: peak KiB} of the master and each worker."""
-        pids = [self.process.pid] + memory.children(self.process.pid)
+        pids = [self.process.pid] + procfs.children(self.process.pid)
         return {pid: memory.proc_status(pid, 'VmHWM') for pid in pids}
 
     def __exit__(self, *exc):

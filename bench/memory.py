@@ -30,27 +30,6 @@ def proc_status(pid, field):
     return None
 
 
-def children(pid):
-    """Ids of the direct children of ``pid`` (from ``/proc``)."""
-    found = []
-    try:
-        entries = os.listdir('/proc')
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as stat:
-                # The command name may hold spaces: ppid follows ')'.
-                fields = stat.read().rsplit(')', 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry))
-    return sorted(found)
-
-
 def fill_and_measure(events, seed):
     """(KiB before, KiB after) filling a memory store with ``events``."""
     conn = database.open_store('memory://')
