@@ -35,6 +35,7 @@ from panko_clone.storage import models as api_models
 from panko_clone.storage.sqlalchemy import bulk
 from panko_clone.storage.sqlalchemy import models
 from panko_clone.storage.sqlalchemy import page_reads
+from panko_clone.storage.sqlalchemy import prepared
 from panko_clone.storage.sqlalchemy import statistics
 
 LOG = log.getLogger(__name__)
@@ -47,6 +48,12 @@ SUMMARY = models.EventTraitType.__table__
 # Every event type's name, sorted (statements are immutable).
 EVENT_TYPE_NAMES = sa.select(models.EventType.desc).order_by(
     models.EventType.desc)
+
+# Every column of an event row; a page's rows are the ones of its ids.
+EVENT_ROWS = sa.select(
+    EVENT.c.id, EVENT.c.message_id, EVENT.c.generated, EVENT.c.raw,
+    models.EventType.desc).join(
+        models.EventType, models.EventType.id == EVENT.c.event_type_id)
 
 TRAIT_MODELS = {
     Trait.TEXT_TYPE: models.TraitText,
@@ -85,6 +92,11 @@ MIRRORED_TRAITS = ('project_id', 'user_id')
 DELETE_CHUNK = 1000
 
 # Plain schemes -> the DBAPI drivers panko_clone installs.
+# A page's four index lookups look costly enough to PostgreSQL's planner
+# that it hands them to parallel workers, whose start-up took 25-35 ms
+# for 0.5 ms of work at 200k events.
+SERIAL_PLANS = 'SET LOCAL max_parallel_workers_per_gather = 0'
+
 BARE_SCHEME_DRIVERS = {
     'mysql': 'mysql+pymysql',
     'postgresql': 'postgresql+psycopg2',
@@ -326,6 +338,19 @@ class Connection(base.Connection):
             self.engine.dialect.name, trait_tables)
         self._trait_value_types = [table.c.value.type
                                    for table in trait_tables.values()]
+        self._page_rows_query = EVENT_ROWS.where(page_reads.ids_bound(
+            self.engine.dialect.name, EVENT.c.id))
+        # A page's rows and traits as prepared statements, where they
+        # are (see prepared.py); None elsewhere.
+        self._prepared_rows = self._prepared_traits = None
+        if bulk.can_copy(self.engine.dialect):
+            dialect = self.engine.dialect
+            self._prepared_rows = prepared.Prepared(
+                'panko_clone_page_rows', self._page_rows_query, dialect,
+                ['ids'], columns=EVENT_ROWS.selected_columns)
+            self._prepared_traits = prepared.Prepared(
+                'panko_clone_page_traits', self._traits_query, dialect,
+                ['ids'], prefix=SERIAL_PLANS + '; ')
         # MariaDB has no LATERAL, and SQLite no round trip to save:
         # both look an event up in two statements.
         self._event_traits = None
@@ -742,6 +767,22 @@ class Connection(base.Connection):
                        else first <= start, sa.or_(*clauses))
 
     def get_events(self, event_filter, pagination=None):
+        try:
+            return self._get_events(event_filter, pagination)
+        except (db_exc.DBError, sa.exc.DBAPIError) as err:
+            if self._prepared_traits is None or not prepared.lost(err):
+                raise
+            # Not the server restarting (that replaces the connection
+            # and what was prepared on it with it): a pooler moving us
+            # between server sessions. Plan every call from now on.
+            LOG.warning('PostgreSQL lost a statement prepared on this '
+                        'connection (a pooler in transaction mode?); '
+                        'listing without prepared statements from now '
+                        'on')
+            self._prepared_rows = self._prepared_traits = None
+            return self._get_events(event_filter, pagination)
+
+    def _get_events(self, event_filter, pagination):
         pagination = pagination or {}
         sort = base.normalize_sort(pagination.get('sort'))
         event = models.Event
@@ -774,10 +815,6 @@ class Connection(base.Connection):
                     raise storage.InvalidMarker(
                         'Marker %s not found.' % marker)
                 conditions.append(self._after_marker(sort, marker_row))
-            query = (sa.select(event.id, event.message_id, event.generated,
-                               event.raw, models.EventType.desc)
-                     .join(models.EventType,
-                           models.EventType.id == event.event_type_id))
             page_ids = None
             if driver is not None:
                 page_ids = self._driven_page_ids(
@@ -796,21 +833,30 @@ class Connection(base.Connection):
                 page_ids = list(db.execute(
                     sa.select(event.id).where(*conditions)
                     .order_by(*order).limit(limit)).scalars())
-            else:
-                query = query.where(*conditions)
-            params = {}
             if page_ids is not None:
-                query = query.where(page_reads.ids_bound(db.dialect.name,
-                                                         event.id))
-                params = {'ids': page_ids}
-            if limit:
-                query = query.limit(limit)
-            if (page_ids is None and event_filter.message_id is not None
-                    and self._event_traits is not None):
-                return self._events_with_traits(db, query.order_by(*order))
-            rows = db.execute(query.order_by(*order), params).all()
+                rows = self._page_rows(db, page_ids)
+            else:
+                query = EVENT_ROWS.where(*conditions).order_by(*order)
+                if (event_filter.message_id is not None
+                        and self._event_traits is not None):
+                    return self._events_with_traits(db, query)
+                rows = db.execute(query).all()
             traits = self._traits_of(db, [row.id for row in rows])
         return [_event_of(row, traits) for row in rows]
+
+    def _page_rows(self, db, ids):
+        """The event rows of ``ids``, a page's in its order.
+
+        One statement for every page, whatever its filters and order:
+        the ids come in page order, so the rows are put in it here.
+        """
+        statement = self._page_rows_query
+        if self._prepared_rows is not None:
+            statement = self._prepared_rows.on(db)
+        rows = db.execute(statement, {'ids': ids}).all()
+        position = {event_id: n for n, event_id in enumerate(ids)}
+        rows.sort(key=lambda row: position[row.id])
+        return rows
 
     def _events_with_traits(self, db, query):
         """The events of ``query`` and their traits, in one statement.
@@ -949,16 +995,13 @@ class Connection(base.Connection):
         """
         if not event_ids:
             return {}
-        if len(event_ids) > 1 and db.dialect.name == 'postgresql':
-            # A page's four index lookups look costly enough to the
-            # planner that it hands them to parallel workers, whose
-            # start-up took 25-35 ms for 0.5 ms of work at 200k events.
-            # A single event's never do.
-            db.exec_driver_sql('SET LOCAL max_parallel_workers_per_gather'
-                               ' = 0')
+        statement = self._traits_query
+        if self._prepared_traits is not None:
+            statement = self._prepared_traits.on(db)
+        elif len(event_ids) > 1 and db.dialect.name == 'postgresql':
+            db.exec_driver_sql(SERIAL_PLANS)
         rows, processors = page_reads.fetch_traits(
-            db, self._traits_query, list(event_ids),
-            self._trait_value_types)
+            db, statement, list(event_ids), self._trait_value_types)
         return _traits_by_event(rows, processors)
 
     def get_event_types(self):

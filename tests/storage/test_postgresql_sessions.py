@@ -1,0 +1,88 @@
+"""Listings on PostgreSQL when the server session changes under them.
+
+The SQL driver prepares the statement that reads a page's traits once
+per server session. A listing must answer the same when that session
+has lost its prepared statements (a pooler handing out another session)
+or has been killed (a server restart, an administrator).
+"""
+
+import pytest
+import sqlalchemy as sa
+
+from panko_clone import storage
+from tests import conftest
+from tests.helpers import at, event, ids
+
+PAGE = {'limit': 3}
+
+
+@pytest.fixture(scope='module', params=('postgresql',))
+def backend(request):
+    """Server sessions are PostgreSQL's alone."""
+    conftest.require_server(request.param)
+    return request.param
+
+
+@pytest.fixture
+def listed(conn):
+    conn.record_events([
+        event('e%d' % n, 'T', at(seconds=n),
+              {'n': n, 'host': 'h%d' % n, 'load': n / 2,
+               'seen': at(minutes=n)})
+        for n in range(5)])
+    return list(conn.get_events(storage.EventFilter(), PAGE))
+
+
+def prepared_names(db):
+    return set(db.execute(sa.text(
+        'SELECT name FROM pg_prepared_statements')).scalars())
+
+
+def same_page(conn, listed):
+    again = list(conn.get_events(storage.EventFilter(), PAGE))
+    assert ids(again) == ['e0', 'e1', 'e2'] == ids(listed)
+    assert [sorted((t.name, t.value) for t in e.traits) for e in again] == [
+        sorted((t.name, t.value) for t in e.traits) for e in listed]
+    assert [(t.name, t.value) for t in again[2].traits] == [
+        ('host', 'h2'), ('load', 1.0), ('n', 2), ('seen', at(minutes=2))]
+
+
+def test_a_listing_prepares_its_traits_statement(conn, listed):
+    with conn.engine.connect() as db:
+        assert 'panko_clone_page_traits' in prepared_names(db)
+    same_page(conn, listed)
+
+
+def test_lost_prepared_statements_do_not_fail_a_listing(conf, listed):
+    # A connection of its own: it stops preparing, the module's does not.
+    own = storage.get_connection_from_config(conf)
+    try:
+        same_page(own, listed)
+        with own.engine.connect() as db:
+            assert prepared_names(db)
+            db.execute(sa.text('DEALLOCATE ALL'))
+            db.commit()
+        same_page(own, listed)
+        same_page(own, listed)
+    finally:
+        conftest.close_connection(own)
+
+
+def test_a_killed_session_is_replaced_and_prepares_again(conn, listed):
+    # One pooled connection from here on, so the one checked for its
+    # statement below is the one the listing ran on.
+    conn.engine.dispose()
+    same_page(conn, listed)
+    admin = sa.create_engine(conn.engine.url)
+    try:
+        with admin.connect() as db:
+            killed = db.execute(sa.text(
+                'SELECT count(pg_terminate_backend(pid)) '
+                'FROM pg_stat_activity WHERE datname = current_database() '
+                'AND pid <> pg_backend_pid()')).scalar()
+        assert killed >= 1
+    finally:
+        admin.dispose()
+    same_page(conn, listed)
+    with conn.engine.connect() as db:
+        assert 'panko_clone_page_traits' in prepared_names(db)
