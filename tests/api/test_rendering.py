@@ -42,7 +42,7 @@ def validated(stored):
                  event_type=stored.event_type,
                  generated=stored.generated,
                  traits=[Trait(name=t.name,
-                               value=events.trait_value_text(t),
+                               value=events.trait_value_text(t.value),
                                type=t.get_name_by_type(t.dtype))
                          for t in traits],
                  raw=stored.raw if stored.raw is not None else {})

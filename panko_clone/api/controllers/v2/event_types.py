@@ -41,8 +41,8 @@ class TraitsController(rest.RestController):
         if not (query.storable(event_type) and query.storable(trait_name)):
             return []
         conn = pecan.request.conn
-        return [events.Trait.from_model(t)
-                for t in conn.get_traits(event_type, trait_name)]
+        return events.Trait.from_models(
+            conn.get_traits(event_type, trait_name))
 
     @rbac.protected()
     @wsme_pecan.wsexpose([TraitDescription], wtypes.text)

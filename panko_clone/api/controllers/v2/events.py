@@ -34,15 +34,19 @@ class JsonType(wtypes.UserType):
         return value
 
 
-type_name = models.Trait.get_name_by_type
 by_name = operator.attrgetter('name')
 
+# The API's name of each storage trait type.
+TYPE_NAMES = models.Trait.type_names
 
-def trait_value_text(trait):
+
+def trait_value_text(value):
     """A trait's value as the API shows it: always a string."""
-    if isinstance(trait.value, datetime.datetime):
-        return trait.value.isoformat()
-    return str(trait.value)
+    if value.__class__ is str:
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return str(value)
 
 
 class Trait(wtypes.Base):
@@ -62,13 +66,25 @@ class Trait(wtypes.Base):
     _wsme_attr_order = ('name', 'value', 'type')
 
     @classmethod
-    def from_model(cls, trait):
-        """The API trait; its values are text by construction."""
-        api_trait, holder = wsme_fast.bare(cls)
-        holder.name = trait.name
-        holder.value = trait_value_text(trait)
-        holder.type = type_name(trait.dtype)
-        return api_trait
+    def from_models(cls, traits):
+        """The API traits of storage ``traits``, in their order.
+
+        Their values are text by construction. One loop for all of an
+        event's traits, the holders filled as :func:`wsme_fast.bare`
+        does: four calls per trait cost a third of building a page.
+        """
+        new_holder, new = wsme_fast.makers(cls)
+        names = TYPE_NAMES
+        api_traits = []
+        for trait in traits:
+            holder = new_holder()
+            holder.name = trait.name
+            holder.value = trait_value_text(trait.value)
+            holder.type = names.get(trait.dtype, 'none')
+            api_trait = new(cls)
+            api_trait._wsme_dataholder = holder
+            api_traits.append(api_trait)
+        return api_traits
 
     @classmethod
     def sample(cls):
@@ -108,8 +124,8 @@ class Event(wtypes.Base):
         holder.message_id = event.message_id
         holder.event_type = event.event_type
         holder.generated = event.generated
-        holder.traits = [Trait.from_model(t)
-                         for t in sorted(event.traits or (), key=by_name)]
+        holder.traits = Trait.from_models(
+            sorted(event.traits or (), key=by_name))
         holder.raw = event.raw if event.raw is not None else {}
         return api_event
 

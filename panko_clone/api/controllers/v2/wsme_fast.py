@@ -25,6 +25,16 @@ from wsme.rest import xml as wsme_xml
 etree = wsme_xml.et
 
 
+def makers(cls):
+    """(data holder class, instance maker) of ``cls``.
+
+    For a loop that builds many instances as :func:`bare` does, without
+    a call per instance: ``instance = new(cls)``, then its holder goes
+    in ``instance._wsme_dataholder``.
+    """
+    return cls._wsme_DataHolderClass, cls.__new__
+
+
 def bare(cls):
     """An instance of ``cls`` and its data holder, to fill as is.
 
@@ -32,8 +42,9 @@ def bare(cls):
     descriptors read; nothing checks them, so only values already of
     the declared type may go there.
     """
-    holder = cls._wsme_DataHolderClass()
-    instance = cls.__new__(cls)
+    new_holder, new = makers(cls)
+    holder = new_holder()
+    instance = new(cls)
     instance._wsme_dataholder = holder
     return instance, holder
 
