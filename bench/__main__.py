@@ -73,6 +73,11 @@ def parse_args(argv):
     parser.add_argument('--no-http', action='store_true',
                         help='skip the HTTP measurements')
     parser.add_argument('--http-workers', type=int, default=4)
+    parser.add_argument('--http-worker-class', default='gthread',
+                        choices=http_load.WORKER_CLASSES,
+                        help="gunicorn's worker class: gthread (default) "
+                        'keeps client connections alive, as API clients '
+                        'and proxies use them; sync closes each one')
     parser.add_argument('--http-concurrency', type=int, default=8,
                         help='client threads of the load generator')
     parser.add_argument('--http-seconds', type=float, default=10.0,
@@ -214,7 +219,8 @@ class Run:
         try:
             if http_on:
                 with http_load.Server(self.url, args.http_workers,
-                                      self.tmpdir) as server:
+                                      self.tmpdir,
+                                      args.http_worker_class) as server:
                     for size in args.sizes:
                         self.measure_size(conn, size)
                         self.measure_http(server, size)
@@ -290,9 +296,9 @@ class Run:
                                         if got.elapsed else 0)
             rows.append(row)
         report.table(
-            'HTTP API under gunicorn (%d workers, %d client threads, '
-            '%g s each)' % (args.http_workers, args.http_concurrency,
-                              args.http_seconds),
+            'HTTP API under gunicorn (%d %s workers, %d client threads, '
+            '%g s each)' % (args.http_workers, args.http_worker_class,
+                              args.http_concurrency, args.http_seconds),
             ['request', 'requests/s', 'median ms', 'p95 ms', 'errors',
              'statuses', 'load'], rows)
         if http_on:

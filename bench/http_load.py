@@ -1,7 +1,8 @@
 """The HTTP API under gunicorn, and a load generator on loopback.
 
 The server is the module-level app (``panko_clone.wsgi.api:application``)
-run by ``gunicorn`` with several sync workers. That app reads oslo.config's
+run by ``gunicorn`` with several workers (``gthread`` with one thread
+each, or ``sync``; see WORKER_CLASSES). That app reads oslo.config's
 default locations, so the benchmark writes ``panko_clone.conf`` into
 ``<tmp>/.panko_clone/`` and starts gunicorn with ``HOME=<tmp>``: the
 workers then serve the ``panko+noauth`` pipeline on the bench database
@@ -42,6 +43,12 @@ auth_mode = noauth
 connection = %s
 """
 
+# gunicorn worker classes the bench runs: ``sync`` answers one request
+# per connection and closes it; ``gthread`` (here one thread a worker,
+# so still one request at a time) keeps connections alive between
+# requests, as keystoneauth sessions and proxies keep them.
+WORKER_CLASSES = ('gthread', 'sync')
+
 Load = collections.namedtuple('Load', 'ok errors statuses latencies '
                                       'elapsed')
 
@@ -55,9 +62,13 @@ def _free_port():
 class Server:
     """gunicorn serving the API on ``url``'s database; a context manager."""
 
-    def __init__(self, url, workers, tmpdir):
+    def __init__(self, url, workers, tmpdir, worker_class='gthread'):
+        if worker_class not in WORKER_CLASSES:
+            raise ValueError('worker class must be one of %s'
+                             % (WORKER_CLASSES,))
         self.url = url
         self.workers = workers
+        self.worker_class = worker_class
         self.home = os.path.join(tmpdir, 'gunicorn-home')
         self.port = _free_port()
         self.process = None
@@ -73,7 +84,8 @@ class Server:
         self.log = open(self.log_path, 'w')
         self.process = subprocess.Popen(
             [sys.executable, '-m', 'gunicorn', '--workers',
-             str(self.workers), '--bind', '127.0.0.1:%d' % self.port,
+             str(self.workers), '--worker-class', self.worker_class,
+             '--threads', '1', '--bind', '127.0.0.1:%d' % self.port,
              '--timeout', '300', 'panko_clone.wsgi.api:application'],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
             cwd=os.path.dirname(os.path.dirname(os.path.abspath(
