@@ -334,23 +334,18 @@ class Connection(base.Connection):
         if bulk.can_copy(self.engine.dialect):
             sa.event.listen(self.engine, 'do_execute',
                             bulk.copy_from_stdin)
-        self._traits_query = page_reads.traits_query(
-            self.engine.dialect.name, trait_tables)
+        # Where statements can be prepared, the ones marked planned_once
+        # are (see prepared.py).
+        self._preparer = None
+        if prepared.can_prepare(self.engine.dialect):
+            self._preparer = prepared.install(self.engine)
+        self._traits_query = prepared.planned_once(
+            page_reads.traits_query(self.engine.dialect.name,
+                                    trait_tables), SERIAL_PLANS + '; ')
         self._trait_value_types = [table.c.value.type
                                    for table in trait_tables.values()]
-        self._page_rows_query = EVENT_ROWS.where(page_reads.ids_bound(
-            self.engine.dialect.name, EVENT.c.id))
-        # A page's rows and traits as prepared statements, where they
-        # are (see prepared.py); None elsewhere.
-        self._prepared_rows = self._prepared_traits = None
-        if bulk.can_copy(self.engine.dialect):
-            dialect = self.engine.dialect
-            self._prepared_rows = prepared.Prepared(
-                'panko_clone_page_rows', self._page_rows_query, dialect,
-                ['ids'], columns=EVENT_ROWS.selected_columns)
-            self._prepared_traits = prepared.Prepared(
-                'panko_clone_page_traits', self._traits_query, dialect,
-                ['ids'], prefix=SERIAL_PLANS + '; ')
+        self._page_rows_query = prepared.planned_once(EVENT_ROWS.where(
+            page_reads.ids_bound(self.engine.dialect.name, EVENT.c.id)))
         # MariaDB has no LATERAL, and SQLite no round trip to save:
         # both look an event up in two statements.
         self._event_traits = None
@@ -770,7 +765,7 @@ class Connection(base.Connection):
         try:
             return self._get_events(event_filter, pagination)
         except (db_exc.DBError, sa.exc.DBAPIError) as err:
-            if self._prepared_traits is None or not prepared.lost(err):
+            if not self._prepares() or not prepared.lost(err):
                 raise
             # Not the server restarting (that replaces the connection
             # and what was prepared on it with it): a pooler moving us
@@ -779,8 +774,12 @@ class Connection(base.Connection):
                         'connection (a pooler in transaction mode?); '
                         'listing without prepared statements from now '
                         'on')
-            self._prepared_rows = self._prepared_traits = None
+            self._preparer.enabled = False
             return self._get_events(event_filter, pagination)
+
+    def _prepares(self):
+        """Whether statements marked planned_once are prepared."""
+        return self._preparer is not None and self._preparer.enabled
 
     def _get_events(self, event_filter, pagination):
         pagination = pagination or {}
@@ -850,10 +849,7 @@ class Connection(base.Connection):
         One statement for every page, whatever its filters and order:
         the ids come in page order, so the rows are put in it here.
         """
-        statement = self._page_rows_query
-        if self._prepared_rows is not None:
-            statement = self._prepared_rows.on(db)
-        rows = db.execute(statement, {'ids': ids}).all()
+        rows = db.execute(self._page_rows_query, {'ids': ids}).all()
         position = {event_id: n for n, event_id in enumerate(ids)}
         rows.sort(key=lambda row: position[row.id])
         return rows
@@ -867,8 +863,9 @@ class Connection(base.Connection):
         pool's ping, the event, its traits, the rollback).
         """
         traits = self._event_traits
-        rows = db.execute(query.add_columns(*traits.c)
-                          .outerjoin(traits, sa.true())).all()
+        rows = db.execute(prepared.planned_once(
+            query.add_columns(*traits.c)
+            .outerjoin(traits, sa.true()))).all()
         events = {}
         trait_rows = []
         for row in rows:
@@ -995,13 +992,13 @@ class Connection(base.Connection):
         """
         if not event_ids:
             return {}
-        statement = self._traits_query
-        if self._prepared_traits is not None:
-            statement = self._prepared_traits.on(db)
-        elif len(event_ids) > 1 and db.dialect.name == 'postgresql':
+        if (len(event_ids) > 1 and db.dialect.name == 'postgresql'
+                and not self._prepares()):
+            # Prepared, the statement carries it.
             db.exec_driver_sql(SERIAL_PLANS)
         rows, processors = page_reads.fetch_traits(
-            db, statement, list(event_ids), self._trait_value_types)
+            db, self._traits_query, list(event_ids),
+            self._trait_value_types)
         return _traits_by_event(rows, processors)
 
     def get_event_types(self):

@@ -1,9 +1,10 @@
-"""Listings on PostgreSQL when the server session changes under them.
+"""Reads on PostgreSQL when the server session changes under them.
 
-The SQL driver prepares the statement that reads a page's traits once
-per server session. A listing must answer the same when that session
-has lost its prepared statements (a pooler handing out another session)
-or has been killed (a server restart, an administrator).
+The SQL driver prepares a page's statements and the lookup of an event
+by message_id once per server session. They must answer the same when
+that session has lost its prepared statements (a pooler handing out
+another session) or has been killed (a server restart, an
+administrator).
 """
 
 import pytest
@@ -33,9 +34,22 @@ def listed(conn):
     return list(conn.get_events(storage.EventFilter(), PAGE))
 
 
-def prepared_names(db):
-    return set(db.execute(sa.text(
-        'SELECT name FROM pg_prepared_statements')).scalars())
+def prepared_statements(db):
+    """The text of each statement prepared in ``db``'s session."""
+    return list(db.execute(sa.text(
+        'SELECT statement FROM pg_prepared_statements')).scalars())
+
+
+def has_prepared(db, *fragments):
+    return any(all(f in text for f in fragments)
+               for text in prepared_statements(db))
+
+
+def looked_up(conn):
+    found = list(conn.get_events(storage.EventFilter(message_id='e3')))
+    assert [(e.message_id, [(t.name, t.value) for t in e.traits])
+            for e in found] == [('e3', [('host', 'h3'), ('load', 1.5),
+                                        ('n', 3), ('seen', at(minutes=3))])]
 
 
 def same_page(conn, listed):
@@ -47,10 +61,18 @@ def same_page(conn, listed):
         ('host', 'h2'), ('load', 1.0), ('n', 2), ('seen', at(minutes=2))]
 
 
-def test_a_listing_prepares_its_traits_statement(conn, listed):
+def test_a_listing_prepares_its_page_statements(conn, listed):
     with conn.engine.connect() as db:
-        assert 'panko_clone_page_traits' in prepared_names(db)
+        assert has_prepared(db, 'FROM trait_text', 'ANY ($1')
+        assert has_prepared(db, 'FROM event JOIN event_type', 'ANY ($1')
     same_page(conn, listed)
+
+
+def test_a_lookup_by_message_id_is_prepared(conn, listed):
+    looked_up(conn)
+    with conn.engine.connect() as db:
+        assert has_prepared(db, 'LATERAL', 'event.message_id = $1')
+    looked_up(conn)
 
 
 def test_lost_prepared_statements_do_not_fail_a_listing(conf, listed):
@@ -58,12 +80,14 @@ def test_lost_prepared_statements_do_not_fail_a_listing(conf, listed):
     own = storage.get_connection_from_config(conf)
     try:
         same_page(own, listed)
+        looked_up(own)
         with own.engine.connect() as db:
-            assert prepared_names(db)
+            assert prepared_statements(db)
             db.execute(sa.text('DEALLOCATE ALL'))
             db.commit()
         same_page(own, listed)
         same_page(own, listed)
+        looked_up(own)
     finally:
         conftest.close_connection(own)
 
@@ -84,5 +108,7 @@ def test_a_killed_session_is_replaced_and_prepares_again(conn, listed):
     finally:
         admin.dispose()
     same_page(conn, listed)
+    looked_up(conn)
     with conn.engine.connect() as db:
-        assert 'panko_clone_page_traits' in prepared_names(db)
+        assert has_prepared(db, 'FROM trait_text', 'ANY ($1')
+        assert has_prepared(db, 'LATERAL', 'event.message_id = $1')
