@@ -1014,13 +1014,26 @@ class Connection(base.Connection):
             .where(models.EventType.desc == event_type)).scalar()
 
     @staticmethod
-    def _has_trait(type_id, dtype, key):
-        """EXISTS: an event of ``type_id`` has trait ``key`` of ``dtype``.
+    def _has_trait(dialect_name, type_id, dtype, key):
+        """Whether an event of ``type_id`` has trait ``key`` of ``dtype``.
 
-        The planner may start from either side and stops at the first
-        match, so a common trait costs a few index probes.
+        Elsewhere an EXISTS: the planner may start from either side and
+        stops at the first match, so a common trait costs a few index
+        probes. MariaDB runs such EXISTS, ORed for the four trait
+        tables, as something costlier (0.6-0.7 s for a dozen names on
+        a 1M store); asked instead for the first event of the type that
+        has the trait, walked in that order, it answers in 3 ms.
         """
         table = TRAIT_MODELS[dtype].__table__
+        if dialect_name == 'mysql':
+            first = (sa.select(sa.literal(1))
+                     .select_from(EVENT)
+                     .join(table, table.c.event_id == EVENT.c.id)
+                     .where(EVENT.c.event_type_id == type_id,
+                            table.c.key == key)
+                     .prefix_with('STRAIGHT_JOIN')
+                     .limit(1))
+            return first.scalar_subquery().is_not(None)
         return (sa.select(sa.literal(1))
                 .select_from(table)
                 .join(EVENT, EVENT.c.id == table.c.event_id)
@@ -1041,7 +1054,8 @@ class Connection(base.Connection):
                 return []
             confirmed = sa.or_(*[
                 sa.and_(SUMMARY.c.dtype == dtype,
-                        self._has_trait(type_id, dtype, SUMMARY.c.key))
+                        self._has_trait(self.engine.dialect.name, type_id,
+                                        dtype, SUMMARY.c.key))
                 for dtype in TRAIT_MODELS])
             rows = session.execute(
                 sa.select(SUMMARY.c.key, SUMMARY.c.dtype)
