@@ -33,6 +33,7 @@ from panko_clone import storage
 from panko_clone.storage import base
 from panko_clone.storage import models as api_models
 from panko_clone.storage.sqlalchemy import bulk
+from panko_clone.storage.sqlalchemy import errors
 from panko_clone.storage.sqlalchemy import models
 from panko_clone.storage.sqlalchemy import page_reads
 from panko_clone.storage.sqlalchemy import prepared
@@ -91,12 +92,12 @@ MIRRORED_TRAITS = ('project_id', 'user_id')
 # Ids per DELETE statement: keeps each transaction and its locks short.
 DELETE_CHUNK = 1000
 
-# Plain schemes -> the DBAPI drivers panko_clone installs.
 # A page's four index lookups look costly enough to PostgreSQL's planner
 # that it hands them to parallel workers, whose start-up took 25-35 ms
 # for 0.5 ms of work at 200k events.
 SERIAL_PLANS = 'SET LOCAL max_parallel_workers_per_gather = 0'
 
+# Plain schemes -> the DBAPI drivers panko_clone installs.
 BARE_SCHEME_DRIVERS = {
     'mysql': 'mysql+pymysql',
     'postgresql': 'postgresql+psycopg2',
@@ -205,15 +206,11 @@ def _sqlite_busy(err):
 
 def _concurrent_write(err):
     """Whether ``err`` (or what it arose from) is a writers' collision."""
-    seen = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if (isinstance(err, (db_exc.DBDuplicateEntry, db_exc.DBDeadlock,
-                             db_exc.DBReferenceError))
-                or _sqlite_busy(err)):
-            return True
-        err = err.__cause__ or err.__context__
-    return False
+    return any(isinstance(cause, (db_exc.DBDuplicateEntry,
+                                  db_exc.DBDeadlock,
+                                  db_exc.DBReferenceError))
+               or _sqlite_busy(cause)
+               for cause in errors.causes(err))
 
 
 def _busy_pause(attempt):

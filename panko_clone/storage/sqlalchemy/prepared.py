@@ -28,6 +28,8 @@ import re
 
 import sqlalchemy as sa
 
+from panko_clone.storage.sqlalchemy import errors
+
 # Execution option of a statement to prepare; its value is SQL sent
 # before the EXECUTE, in the same round trip.
 PREPARE = 'panko_clone_prepare'
@@ -121,12 +123,5 @@ def install(engine):
 
 def lost(err):
     """Whether ``err`` is an EXECUTE of a statement the session lost."""
-    seen = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if getattr(err, 'pgcode', None) == STATEMENT_MISSING:
-            return True
-        err = (getattr(err, 'orig', None)
-               or getattr(err, 'inner_exception', None)
-               or err.__cause__ or err.__context__)
-    return False
+    return any(getattr(cause, 'pgcode', None) == STATEMENT_MISSING
+               for cause in errors.causes(err))
