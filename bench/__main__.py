@@ -128,6 +128,9 @@ class Run:
             database.recreate_database(self.admin, args.database_name)
         self.url = url
         self.memory_store = url.startswith('memory:')
+        # SQLAlchemy's name for the back end; whose server CPU to read.
+        self.backend = (None if self.memory_store
+                        else sa.engine.make_url(url).get_backend_name())
         self.queries = storage_timings.build_queries()
         self.gen = dataset.Generator(args.seed, arrival=args.arrival)
         self.ingest = []
@@ -189,9 +192,8 @@ class Run:
 
     def measure_http(self, server, size):
         results = {}
-        backend = sa.engine.make_url(self.url).get_backend_name()
         for key, _, factory in http_load.REQUESTS:
-            meter = cpu_use.Meter(server.process.pid, backend)
+            meter = cpu_use.Meter(server.process.pid, self.backend)
             got = http_load.run_load(
                 server.port, factory(self.gen),
                 self.args.http_concurrency, self.args.http_seconds,
@@ -319,8 +321,7 @@ class Run:
     def print_cpu(self):
         """CPU ms per request of each HTTP load, and the rate it allows."""
         cores = os.cpu_count() or 1
-        server = sa.engine.make_url(self.url).get_backend_name() in \
-            cpu_use.SERVER_NAMES
+        server = self.backend in cpu_use.SERVER_NAMES
         rows = []
         for size in self.args.sizes:
             for key, label, _ in http_load.REQUESTS:

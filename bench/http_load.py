@@ -29,7 +29,6 @@ import time
 import urllib.parse
 
 from bench import dataset
-from bench import memory
 from bench import procfs
 from bench import storage_timings
 
@@ -126,7 +125,7 @@ class Server:
     def peak_rss(self):
         """{pid: peak KiB} of the master and each worker."""
         pids = [self.process.pid] + procfs.children(self.process.pid)
-        return {pid: memory.proc_status(pid, 'VmHWM') for pid in pids}
+        return {pid: procfs.status_kib(pid, 'VmHWM') for pid in pids}
 
     def __exit__(self, *exc):
         if self.process is not None and self.process.poll() is None:

@@ -16,18 +16,7 @@ import sys
 
 from bench import dataset
 from bench import database
-
-
-def proc_status(pid, field):
-    """``field`` (e.g. ``VmHWM``) of process ``pid`` in KiB, or None."""
-    try:
-        with open('/proc/%d/status' % pid) as status:
-            for line in status:
-                if line.startswith(field + ':'):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return None
+from bench import procfs
 
 
 def fill_and_measure(events, seed):
@@ -35,12 +24,12 @@ def fill_and_measure(events, seed):
     conn = database.open_store('memory://')
     gen = dataset.Generator(seed, keep=False)
     gc.collect()
-    before = proc_status(os.getpid(), 'VmRSS')
+    before = procfs.status_kib(os.getpid(), 'VmRSS')
     while gen.count < events:
         conn.record_events(gen.batch(min(dataset.BATCH,
                                          events - gen.count)))
     gc.collect()
-    after = proc_status(os.getpid(), 'VmRSS')
+    after = procfs.status_kib(os.getpid(), 'VmRSS')
     return before, after, conn
 
 

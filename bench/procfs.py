@@ -35,6 +35,21 @@ def stat_fields(pid):
         return None
 
 
+def status_kib(pid, field):
+    """``field`` (e.g. ``VmHWM``) of ``/proc/<pid>/status`` in KiB.
+
+    None once the process is gone or when the field is missing.
+    """
+    try:
+        with open('/proc/%d/status' % pid) as status:
+            for line in status:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def command_name(pid):
     """``/proc/<pid>/comm``, or None once the process is gone."""
     try:
