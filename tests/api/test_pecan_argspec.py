@@ -41,3 +41,30 @@ def test_installed_by_setup_app():
 
     api_app.setup_app(make_conf('sqlite://'))
     assert pecan.util._getargspec is pecan_argspec.getargspec
+
+
+def test_answer_kept_on_the_function(monkeypatch):
+    """Asked again, through a new bound method, nothing is inspected."""
+    controller = events.EventsController()
+    first = pecan_argspec.getargspec(controller.get_one)
+
+    def no_inspecting(func):
+        raise AssertionError('inspected %r again' % (func,))
+
+    monkeypatch.setattr(pecan_argspec.inspect, 'getfullargspec',
+                        no_inspecting)
+    assert pecan_argspec.getargspec(controller.get_one) is first
+    assert pecan_argspec.getargspec(
+        events.EventsController.get_one) is first
+
+
+def test_other_callables_answered_each_time():
+    """A class is not a function: its answer is not kept on it."""
+
+    class Callable:
+        def __init__(self, a, b=2):
+            pass
+
+    assert pecan_argspec.getargspec(Callable) == (['self', 'a', 'b'],
+                                                  None, None, (2,))
+    assert pecan_argspec.KEPT_ATTR not in vars(Callable)
