@@ -11,7 +11,7 @@ size in ``--sizes`` as the store grows, prints:
   ratio of the two, and how each call scales from the first size to the
   last;
 * requests/s and latency of listing, show and statistics over HTTP,
-  with the API under gunicorn (several workers) and a threaded
+  with the API under uWSGI or gunicorn (several workers) and a threaded
   keep-alive load generator on loopback, with the CPU time each request
   cost the API processes, the database server and the load generator;
   and, after the last size, the rate of ``POST /v2/events`` and the
@@ -73,6 +73,10 @@ def parse_args(argv):
     parser.add_argument('--no-http', action='store_true',
                         help='skip the HTTP measurements')
     parser.add_argument('--http-workers', type=int, default=4)
+    parser.add_argument('--http-server', default='uwsgi',
+                        choices=http_load.SERVERS,
+                        help='WSGI server of the API: uwsgi (default) or '
+                        'gunicorn')
     parser.add_argument('--http-worker-class', default='gthread',
                         choices=http_load.WORKER_CLASSES,
                         help="gunicorn's worker class: gthread (default) "
@@ -222,7 +226,8 @@ class Run:
             if http_on:
                 with http_load.Server(self.url, args.http_workers,
                                       self.tmpdir,
-                                      args.http_worker_class) as server:
+                                      args.http_worker_class,
+                                      args.http_server) as server:
                     for size in args.sizes:
                         self.measure_size(conn, size)
                         self.measure_http(server, size)
@@ -298,9 +303,9 @@ class Run:
                                         if got.elapsed else 0)
             rows.append(row)
         report.table(
-            'HTTP API under gunicorn (%d %s workers, %d client threads, '
-            '%g s each)' % (args.http_workers, args.http_worker_class,
-                              args.http_concurrency, args.http_seconds),
+            'HTTP API under %s (%d workers, %d client threads, '
+            '%g s each)' % (_server_label(args), args.http_workers,
+                            args.http_concurrency, args.http_seconds),
             ['request', 'requests/s', 'median ms', 'p95 ms', 'errors',
              'statuses', 'load'], rows)
         if http_on:
@@ -341,6 +346,13 @@ class Run:
             'server is local; %d cores)' % cores,
             ['request', 'API processes', 'database server',
              'load generator', 'all', 'req/s at full cores'], rows)
+
+
+def _server_label(args):
+    """The WSGI server the HTTP figures were measured under."""
+    if args.http_server == 'gunicorn':
+        return 'gunicorn, %s' % args.http_worker_class
+    return args.http_server
 
 
 def _http_row(name, got, load):

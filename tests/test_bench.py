@@ -2,8 +2,9 @@
 
 Nothing here judges a figure (timings vary with the machine); the test
 only keeps ``python -m bench`` from rotting as the code under it
-changes: a tiny run on SQLite (HTTP under gunicorn included) and on the
-memory driver must print every table row with a number in it.
+changes: a tiny run on SQLite (HTTP under uWSGI, and under gunicorn,
+included) and on the memory driver must print every table row with a
+number in it.
 """
 
 import datetime
@@ -35,8 +36,8 @@ def _row(output, label):
     raise AssertionError('no row %r in:\n%s' % (label, output))
 
 
-def _run(capsys, url):
-    assert bench_main.main(TINY + ['--url', url]) == 0
+def _run(capsys, url, *more):
+    assert bench_main.main(TINY + ['--url', url, *more]) == 0
     return capsys.readouterr().out
 
 
@@ -57,9 +58,13 @@ def _check_storage_rows(output, with_floor):
     assert all(NUMBER.match(c) for c in cells[1:4]), cells
 
 
-def test_sqlite_run_prints_every_figure(capsys, tmp_path):
-    output = _run(capsys, 'sqlite:///%s' % (tmp_path / 'bench.db'))
+@pytest.mark.parametrize('server', http_load.SERVERS)
+def test_sqlite_run_prints_every_figure(capsys, tmp_path, server):
+    output = _run(capsys, 'sqlite:///%s' % (tmp_path / 'bench.db'),
+                  '--http-server', server)
     _check_storage_rows(output, with_floor=True)
+    assert re.search(r'^## HTTP API under %s\b' % server, output,
+                     re.MULTILINE), output
     for _, label, _ in http_load.REQUESTS:
         cells = _row(output, '%s at 200' % label)
         assert NUMBER.match(cells[1]) and float(cells[1]) > 0, cells
