@@ -272,6 +272,12 @@ def _traits_by_event(rows, processors):
     return traits
 
 
+def _ordered(columns, sort):
+    """ORDER BY items of ``sort`` ((key, 'asc'|'desc')) on ``columns``."""
+    return [columns[key].asc() if direction == 'asc'
+            else columns[key].desc() for key, direction in sort]
+
+
 def _event_of(row, traits):
     """The storage Event of an event row and ``{event id: traits}``."""
     return api_models.Event(
@@ -791,9 +797,7 @@ class Connection(base.Connection):
         split = bool(event_filter.admin_proj and limit and driver is None)
         conditions = self._filter_conditions(
             event_filter, visibility=not split, driver=driver)
-        order = [getattr(event, key).asc() if direction == 'asc'
-                 else getattr(event, key).desc()
-                 for key, direction in sort]
+        order = _ordered(event.__table__.c, sort)
         with self.engine.connect() as db:
             marker = pagination.get('marker')
             marker_row = None
@@ -817,18 +821,18 @@ class Connection(base.Connection):
                     db, event_filter, driver, sort, conditions,
                     marker_row, limit)
             elif limit:
-                if split:
-                    conditions.append(event.id.in_(self._admin_page_ids(
-                        event_filter.admin_proj, conditions, order,
-                        limit)))
                 # The page's ids first, from the columns indexes hold;
                 # then the full rows of those ids by primary key. As
                 # one statement (a join to the limited subquery)
                 # PostgreSQL may hash-join the page against a scan of
                 # the whole table.
-                page_ids = list(db.execute(
-                    sa.select(event.id).where(*conditions)
-                    .order_by(*order).limit(limit)).scalars())
+                if split:
+                    ids_query = self._admin_page_ids(
+                        event_filter.admin_proj, conditions, sort, limit)
+                else:
+                    ids_query = (sa.select(event.id).where(*conditions)
+                                 .order_by(*order).limit(limit))
+                page_ids = list(db.execute(ids_query).scalars())
             if page_ids is not None:
                 rows = self._page_rows(db, page_ids)
             else:
@@ -922,9 +926,8 @@ class Connection(base.Connection):
                               .offset(limit - 1).limit(1)).first()
             if edge is not None and edge[0] is not None:
                 where.append(not_after(edge[0]))
-        ties = [EVENT.c[k].asc() if d == 'asc' else EVENT.c[k].desc()
-                for k, d in sort[1:]]
-        query = select(EVENT.c.id).order_by(walk, *ties)
+        query = select(EVENT.c.id).order_by(
+            walk, *_ordered(EVENT.c, sort[1:]))
         if limit:
             query = query.limit(limit)
         return list(db.execute(query).scalars())
@@ -965,20 +968,33 @@ class Connection(base.Connection):
         return found.scalar() >= RANGE_PROBE
 
     @staticmethod
-    def _admin_page_ids(project, conditions, order, limit):
-        """Ids of the first ``limit`` events of each half of the rule.
+    def _admin_page_ids(project, conditions, sort, limit):
+        """The page's ids under the admin rule: a merge of two halves.
 
         Each half (project = P; project IS NULL) walks its own
-        (project_id, generated, message_id) index range in page order
-        and stops after ``limit`` rows; the page is among the union.
+        (project_id, generated, message_id) index range in page order,
+        stops after ``limit`` rows and carries the sort columns, so the
+        page is the first ``limit`` rows of their merge, with no lookup
+        back into ``event`` (PostgreSQL merges the two ordered halves
+        and stops early). Each half is ordered by project_id first,
+        which names that index: PostgreSQL otherwise walked the
+        ``generated`` index for the project-less events and filtered
+        out the other 97 % on the way (0.77 against 0.07 ms).
         """
         event = models.Event
+        lead = sa.asc if sort[0][1] == 'asc' else sa.desc
         halves = []
         for own in (event.project_id == project, event.project_id.is_(None)):
-            half = (sa.select(event.id).where(own, *conditions)
-                    .order_by(*order).limit(limit).subquery())
-            halves.append(sa.select(half.c.id))
-        return sa.union_all(*halves)
+            half = (sa.select(event.id,
+                              *(getattr(event, key) for key, _ in sort))
+                    .where(own, *conditions)
+                    .order_by(lead(event.project_id),
+                              *_ordered(event.__table__.c, sort))
+                    .limit(limit).subquery())
+            halves.append(sa.select(*half.c))
+        page = sa.union_all(*halves).subquery('page')
+        return (sa.select(page.c.id).order_by(*_ordered(page.c, sort))
+                .limit(limit))
 
     def _traits_of(self, db, event_ids):
         """{event id: its traits by name}: one prebuilt UNION ALL.
