@@ -130,3 +130,22 @@ def test_samples_render():
         'raw': {'status': {'nested': 'started'}}}
     kind, xml = wsme_xml.encode_sample_value(Event, sample, format=True)
     assert kind == 'xml' and b'<name>service</name>' in xml
+
+
+def test_stored_traits_read_as_api_traits():
+    """What reads an event's traits as a sequence gets API traits."""
+    api_event = Event.from_model(STORED[0])
+    traits = api_event.traits
+    expected = [(t.name, t.value, t.type)
+                for t in validated(STORED[0]).traits]
+    assert len(traits) == len(expected) == 4
+    assert [(t.name, t.value, t.type) for t in traits] == expected
+    assert all(isinstance(t, Trait) for t in traits)
+    last = traits[-1]
+    assert (last.name, last.value, last.type) == expected[-1]
+    assert [(t.name, t.value, t.type) for t in traits[1:3]] == (
+        expected[1:3])
+    with pytest.raises(IndexError):
+        traits[4]
+    assert traits.json_data() == [
+        dict(zip(('name', 'value', 'type'), e)) for e in expected]

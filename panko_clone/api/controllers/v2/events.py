@@ -1,5 +1,6 @@
 """``/v2/events``: listing and showing events."""
 
+import collections.abc
 import datetime
 import operator
 
@@ -91,6 +92,40 @@ class Trait(wtypes.Base):
         return cls(name='service', value='compute.host-1', type='string')
 
 
+class StoredTraits(collections.abc.Sequence):
+    """An API event's traits, held as the storage traits they show.
+
+    A page of events holds a thousand-odd traits, and building an API
+    ``Trait`` (a WSME instance and its data holder) for each cost as
+    much as rendering them. The JSON renderer reads the storage traits
+    directly (:meth:`json_data`); whatever else reads this sequence
+    (the XML renderer, WSME's generic rendering, a test) gets API
+    ``Trait`` objects, made as it reads them.
+    """
+
+    __slots__ = ('_traits',)
+
+    def __init__(self, traits):
+        """``traits``: storage traits, in the order they are shown."""
+        self._traits = traits
+
+    def __len__(self):
+        return len(self._traits)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Trait.from_models(self._traits[index])
+        return Trait.from_models((self._traits[index],))[0]
+
+    def json_data(self):
+        """The traits as JSON data, as :func:`trait_json` makes each."""
+        names = TYPE_NAMES
+        return [{'name': trait.name,
+                 'value': trait_value_text(trait.value),
+                 'type': names.get(trait.dtype, 'none')}
+                for trait in self._traits]
+
+
 class Event(wtypes.Base):
     """One event."""
 
@@ -124,8 +159,8 @@ class Event(wtypes.Base):
         holder.message_id = event.message_id
         holder.event_type = event.event_type
         holder.generated = event.generated
-        holder.traits = Trait.from_models(
-            sorted(event.traits or (), key=by_name))
+        holder.traits = StoredTraits(sorted(event.traits or (),
+                                            key=by_name))
         holder.raw = event.raw if event.raw is not None else {}
         return api_event
 
@@ -160,11 +195,16 @@ def event_json(event):
     """``event`` as JSON data; AttributeError if an attribute is unset."""
     holder = wsme_fast.held(event)
     traits = holder.traits
+    if traits is None:
+        traits_data = None
+    elif traits.__class__ is StoredTraits:
+        traits_data = traits.json_data()
+    else:
+        traits_data = [trait_json(t) for t in traits]
     return {'message_id': holder.message_id,
             'event_type': holder.event_type,
             'generated': _isoformat(holder.generated),
-            'traits': (None if traits is None
-                       else [trait_json(t) for t in traits]),
+            'traits': traits_data,
             'raw': holder.raw}
 
 
