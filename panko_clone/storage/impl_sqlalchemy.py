@@ -349,6 +349,8 @@ class Connection(base.Connection):
                                    for table in trait_tables.values()]
         self._page_rows_query = prepared.planned_once(EVENT_ROWS.where(
             page_reads.ids_bound(self.engine.dialect.name, EVENT.c.id)))
+        # {sort: the page-id statement of an unfiltered admin listing}.
+        self._admin_pages = {}
         # MariaDB has no LATERAL, and SQLite no round trip to save:
         # both look an event up in two statements.
         self._event_traits = None
@@ -826,13 +828,23 @@ class Connection(base.Connection):
                 # one statement (a join to the limited subquery)
                 # PostgreSQL may hash-join the page against a scan of
                 # the whole table.
-                if split:
+                params = {}
+                if split and not conditions:
+                    ids_query = self._admin_pages.get(tuple(sort))
+                    if ids_query is None:
+                        ids_query = self._admin_pages[tuple(sort)] = (
+                            self._admin_page_ids(
+                                sa.bindparam('project'), [], sort,
+                                sa.bindparam('limit')))
+                    params = {'project': event_filter.admin_proj,
+                              'limit': limit}
+                elif split:
                     ids_query = self._admin_page_ids(
                         event_filter.admin_proj, conditions, sort, limit)
                 else:
                     ids_query = (sa.select(event.id).where(*conditions)
                                  .order_by(*order).limit(limit))
-                page_ids = list(db.execute(ids_query).scalars())
+                page_ids = list(db.execute(ids_query, params).scalars())
             if page_ids is not None:
                 rows = self._page_rows(db, page_ids)
             else:
@@ -980,6 +992,10 @@ class Connection(base.Connection):
         which names that index: PostgreSQL otherwise walked the
         ``generated`` index for the project-less events and filtered
         out the other 97 % on the way (0.77 against 0.07 ms).
+
+        ``project`` and ``limit`` may be bound parameters: the statement
+        of an unfiltered listing is built once per sort order and kept,
+        as building it cost more CPU than running it.
         """
         event = models.Event
         lead = sa.asc if sort[0][1] == 'asc' else sa.desc
