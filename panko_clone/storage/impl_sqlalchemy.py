@@ -349,8 +349,8 @@ class Connection(base.Connection):
                                    for table in trait_tables.values()]
         self._page_rows_query = prepared.planned_once(EVENT_ROWS.where(
             page_reads.ids_bound(self.engine.dialect.name, EVENT.c.id)))
-        # {sort: the page-id statement of an unfiltered admin listing}.
-        self._admin_pages = {}
+        # {shape: statement} of unfiltered listings (see _kept).
+        self._statements = {}
         # MariaDB has no LATERAL, and SQLite no round trip to save:
         # both look an event up in two statements.
         self._event_traits = None
@@ -800,25 +800,30 @@ class Connection(base.Connection):
         conditions = self._filter_conditions(
             event_filter, visibility=not split, driver=driver)
         order = _ordered(event.__table__.c, sort)
+        # Without filters only values change from call to call: the
+        # statements are built once per shape and kept, with the values
+        # bound (see _kept).
+        unfiltered = not conditions
+        values = {'project': event_filter.admin_proj, 'limit': limit}
         with self.engine.connect() as db:
             marker = pagination.get('marker')
             marker_row = None
             if marker:
-                visible = []
-                if split:
-                    visible.append(self._admin_visibility(
-                        event_filter.admin_proj))
-                marker_row = db.execute(
-                    sa.select(event.generated, event.message_id)
-                    .where(event.message_id == marker, *conditions,
-                           *visible)
-                ).mappings().first()
+                values['marker'] = marker
+                if unfiltered:
+                    lookup = self._kept(('marker', split),
+                                        self._marker_lookup, split, [])
+                else:
+                    lookup = self._marker_lookup(
+                        split, conditions, event_filter.admin_proj, marker)
+                marker_row = db.execute(lookup, values).mappings().first()
                 if marker_row is None:
                     raise storage.InvalidMarker(
                         'Marker %s not found.' % marker)
-                conditions.append(self._after_marker(sort, marker_row))
             page_ids = None
             if driver is not None:
+                if marker_row is not None:
+                    conditions.append(self._after_marker(sort, marker_row))
                 page_ids = self._driven_page_ids(
                     db, event_filter, driver, sort, conditions,
                     marker_row, limit)
@@ -828,23 +833,21 @@ class Connection(base.Connection):
                 # one statement (a join to the limited subquery)
                 # PostgreSQL may hash-join the page against a scan of
                 # the whole table.
-                params = {}
-                if split and not conditions:
-                    ids_query = self._admin_pages.get(tuple(sort))
-                    if ids_query is None:
-                        ids_query = self._admin_pages[tuple(sort)] = (
-                            self._admin_page_ids(
-                                sa.bindparam('project'), [], sort,
-                                sa.bindparam('limit')))
-                    params = {'project': event_filter.admin_proj,
-                              'limit': limit}
-                elif split:
-                    ids_query = self._admin_page_ids(
-                        event_filter.admin_proj, conditions, sort, limit)
+                after = marker_row is not None
+                if unfiltered:
+                    ids_query = self._kept(
+                        ('page', tuple(sort), split, after),
+                        self._page_ids, sort, split, after, [])
+                    if after:
+                        values.update(('marker_' + key, marker_row[key])
+                                      for key, _ in sort)
                 else:
-                    ids_query = (sa.select(event.id).where(*conditions)
-                                 .order_by(*order).limit(limit))
-                page_ids = list(db.execute(ids_query, params).scalars())
+                    ids_query = self._page_ids(
+                        sort, split, after, conditions,
+                        event_filter.admin_proj, limit, marker_row)
+                page_ids = list(db.execute(ids_query, values).scalars())
+            elif marker_row is not None:
+                conditions.append(self._after_marker(sort, marker_row))
             if page_ids is not None:
                 rows = self._page_rows(db, page_ids)
             else:
@@ -855,6 +858,58 @@ class Connection(base.Connection):
                 rows = db.execute(query).all()
             traits = self._traits_of(db, [row.id for row in rows])
         return [_event_of(row, traits) for row in rows]
+
+    def _kept(self, shape, build, *args):
+        """The statement ``build(*args)`` makes for ``shape``, kept.
+
+        For unfiltered listings, whose statements differ only in the
+        values bound to them (``project``, ``limit``, ``marker`` and the
+        marker's ``marker_<key>``): building a statement and its cache
+        key cost more CPU than running it. Shapes are few (sort orders
+        times admin rule times marker), so nothing is ever evicted.
+        """
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = self._statements[shape] = build(*args)
+        return statement
+
+    def _marker_lookup(self, split, conditions, project=None, marker=None):
+        """SELECT of the marker's sort columns, among what may be listed.
+
+        ``project`` and ``marker`` are bound by name when left out.
+        """
+        event = models.Event
+        if marker is None:
+            marker = sa.bindparam('marker')
+        visible = []
+        if split:
+            visible.append(self._admin_visibility(
+                sa.bindparam('project') if project is None else project))
+        return (sa.select(event.generated, event.message_id)
+                .where(event.message_id == marker, *conditions, *visible))
+
+    def _page_ids(self, sort, split, after, conditions, project=None,
+                  limit=None, marker_row=None):
+        """SELECT of a page's ids in ``sort`` order, ``after`` a marker.
+
+        ``project``, ``limit`` and the marker's values (``marker_<key>``)
+        are bound by name when left out.
+        """
+        event = models.Event
+        if limit is None:
+            limit = sa.bindparam('limit')
+        conditions = list(conditions)
+        if after:
+            if marker_row is None:
+                marker_row = {key: sa.bindparam('marker_' + key)
+                              for key, _ in sort}
+            conditions.append(self._after_marker(sort, marker_row))
+        if split:
+            return self._admin_page_ids(
+                sa.bindparam('project') if project is None else project,
+                conditions, sort, limit)
+        return (sa.select(event.id).where(*conditions)
+                .order_by(*_ordered(event.__table__.c, sort)).limit(limit))
 
     def _page_rows(self, db, ids):
         """The event rows of ``ids``, a page's in its order.
@@ -993,9 +1048,7 @@ class Connection(base.Connection):
         ``generated`` index for the project-less events and filtered
         out the other 97 % on the way (0.77 against 0.07 ms).
 
-        ``project`` and ``limit`` may be bound parameters: the statement
-        of an unfiltered listing is built once per sort order and kept,
-        as building it cost more CPU than running it.
+        ``project`` and ``limit`` may be bound parameters (see _kept).
         """
         event = models.Event
         lead = sa.asc if sort[0][1] == 'asc' else sa.desc
