@@ -835,17 +835,22 @@ class Connection(base.Connection):
                 # the whole table.
                 after = marker_row is not None
                 if unfiltered:
-                    ids_query = self._kept(
+                    page_query = self._kept(
                         ('page', tuple(sort), split, after),
-                        self._page_ids, sort, split, after, [])
+                        self._page_query, sort, split, after, [])
                     if after:
                         values.update(('marker_' + key, marker_row[key])
                                       for key, _ in sort)
                 else:
-                    ids_query = self._page_ids(
+                    page_query = self._page_query(
                         sort, split, after, conditions,
                         event_filter.admin_proj, limit, marker_row)
-                page_ids = list(db.execute(ids_query, values).scalars())
+                if split:
+                    # The page's rows themselves (see _admin_page_rows).
+                    rows = db.execute(page_query, values).all()
+                    traits = self._traits_of(db, [row.id for row in rows])
+                    return [_event_of(row, traits) for row in rows]
+                page_ids = list(db.execute(page_query, values).scalars())
             elif marker_row is not None:
                 conditions.append(self._after_marker(sort, marker_row))
             if page_ids is not None:
@@ -888,9 +893,12 @@ class Connection(base.Connection):
         return (sa.select(event.generated, event.message_id)
                 .where(event.message_id == marker, *conditions, *visible))
 
-    def _page_ids(self, sort, split, after, conditions, project=None,
-                  limit=None, marker_row=None):
-        """SELECT of a page's ids in ``sort`` order, ``after`` a marker.
+    def _page_query(self, sort, split, after, conditions, project=None,
+                    limit=None, marker_row=None):
+        """SELECT of a page in ``sort`` order, ``after`` a marker.
+
+        Its ids; under the admin rule (``split``) its rows, as
+        ``EVENT_ROWS`` has them (see _admin_page_rows).
 
         ``project``, ``limit`` and the marker's values (``marker_<key>``)
         are bound by name when left out.
@@ -905,7 +913,7 @@ class Connection(base.Connection):
                               for key, _ in sort}
             conditions.append(self._after_marker(sort, marker_row))
         if split:
-            return self._admin_page_ids(
+            return self._admin_page_rows(
                 sa.bindparam('project') if project is None else project,
                 conditions, sort, limit)
         return (sa.select(event.id).where(*conditions)
@@ -1035,35 +1043,41 @@ class Connection(base.Connection):
         return found.scalar() >= RANGE_PROBE
 
     @staticmethod
-    def _admin_page_ids(project, conditions, sort, limit):
-        """The page's ids under the admin rule: a merge of two halves.
+    def _admin_page_rows(project, conditions, sort, limit):
+        """The page's rows under the admin rule: a merge of two halves.
 
         Each half (project = P; project IS NULL) walks its own
         (project_id, generated, message_id) index range in page order,
-        stops after ``limit`` rows and carries the sort columns, so the
-        page is the first ``limit`` rows of their merge, with no lookup
-        back into ``event`` (PostgreSQL merges the two ordered halves
-        and stops early). Each half is ordered by project_id first,
-        which names that index: PostgreSQL otherwise walked the
+        stops after ``limit`` rows and carries the event's columns, so
+        the page is the first ``limit`` rows of their merge, with no
+        lookup back into ``event`` by id (one round trip fewer; the
+        heap rows were read anyway). Each half is ordered by project_id
+        first, which names that index: PostgreSQL otherwise walked the
         ``generated`` index for the project-less events and filtered
-        out the other 97 % on the way (0.77 against 0.07 ms).
+        out the other 97 % on the way (0.77 against 0.07 ms). MariaDB
+        would start from the event types rather than the page.
 
         ``project`` and ``limit`` may be bound parameters (see _kept).
         """
-        event = models.Event
         lead = sa.asc if sort[0][1] == 'asc' else sa.desc
         halves = []
-        for own in (event.project_id == project, event.project_id.is_(None)):
-            half = (sa.select(event.id,
-                              *(getattr(event, key) for key, _ in sort))
+        for own in (EVENT.c.project_id == project,
+                    EVENT.c.project_id.is_(None)):
+            half = (sa.select(EVENT.c.id, EVENT.c.message_id,
+                              EVENT.c.generated, EVENT.c.raw,
+                              EVENT.c.event_type_id)
                     .where(own, *conditions)
-                    .order_by(lead(event.project_id),
-                              *_ordered(event.__table__.c, sort))
+                    .order_by(lead(EVENT.c.project_id),
+                              *_ordered(EVENT.c, sort))
                     .limit(limit).subquery())
             halves.append(sa.select(*half.c))
         page = sa.union_all(*halves).subquery('page')
-        return (sa.select(page.c.id).order_by(*_ordered(page.c, sort))
-                .limit(limit))
+        event_type = models.EventType.__table__
+        return (sa.select(page.c.id, page.c.message_id, page.c.generated,
+                          page.c.raw, event_type.c.desc)
+                .join(event_type, event_type.c.id == page.c.event_type_id)
+                .prefix_with('STRAIGHT_JOIN', dialect='mysql')
+                .order_by(*_ordered(page.c, sort)).limit(limit))
 
     def _traits_of(self, db, event_ids):
         """{event id: its traits by name}: one prebuilt UNION ALL.
