@@ -50,9 +50,13 @@ SUMMARY = models.EventTraitType.__table__
 EVENT_TYPE_NAMES = sa.select(models.EventType.desc).order_by(
     models.EventType.desc)
 
+# The event's own columns of a row _event_of reads (it also reads the
+# type's ``desc``).
+EVENT_ROW_COLUMNS = ('id', 'message_id', 'generated', 'raw')
+
 # Every column of an event row; a page's rows are the ones of its ids.
 EVENT_ROWS = sa.select(
-    EVENT.c.id, EVENT.c.message_id, EVENT.c.generated, EVENT.c.raw,
+    *(EVENT.c[name] for name in EVENT_ROW_COLUMNS),
     models.EventType.desc).join(
         models.EventType, models.EventType.id == EVENT.c.event_type_id)
 
@@ -820,7 +824,7 @@ class Connection(base.Connection):
                 if marker_row is None:
                     raise storage.InvalidMarker(
                         'Marker %s not found.' % marker)
-            page_ids = None
+            page_ids = rows = None
             if driver is not None:
                 if marker_row is not None:
                     conditions.append(self._after_marker(sort, marker_row))
@@ -848,14 +852,14 @@ class Connection(base.Connection):
                 if split:
                     # The page's rows themselves (see _admin_page_rows).
                     rows = db.execute(page_query, values).all()
-                    traits = self._traits_of(db, [row.id for row in rows])
-                    return [_event_of(row, traits) for row in rows]
-                page_ids = list(db.execute(page_query, values).scalars())
+                else:
+                    page_ids = list(
+                        db.execute(page_query, values).scalars())
             elif marker_row is not None:
                 conditions.append(self._after_marker(sort, marker_row))
             if page_ids is not None:
                 rows = self._page_rows(db, page_ids)
-            else:
+            elif rows is None:
                 query = EVENT_ROWS.where(*conditions).order_by(*order)
                 if (event_filter.message_id is not None
                         and self._event_traits is not None):
@@ -903,7 +907,6 @@ class Connection(base.Connection):
         ``project``, ``limit`` and the marker's values (``marker_<key>``)
         are bound by name when left out.
         """
-        event = models.Event
         if limit is None:
             limit = sa.bindparam('limit')
         conditions = list(conditions)
@@ -916,8 +919,8 @@ class Connection(base.Connection):
             return self._admin_page_rows(
                 sa.bindparam('project') if project is None else project,
                 conditions, sort, limit)
-        return (sa.select(event.id).where(*conditions)
-                .order_by(*_ordered(event.__table__.c, sort)).limit(limit))
+        return (sa.select(EVENT.c.id).where(*conditions)
+                .order_by(*_ordered(EVENT.c, sort)).limit(limit))
 
     def _page_rows(self, db, ids):
         """The event rows of ``ids``, a page's in its order.
@@ -1063,8 +1066,7 @@ class Connection(base.Connection):
         halves = []
         for own in (EVENT.c.project_id == project,
                     EVENT.c.project_id.is_(None)):
-            half = (sa.select(EVENT.c.id, EVENT.c.message_id,
-                              EVENT.c.generated, EVENT.c.raw,
+            half = (sa.select(*(EVENT.c[name] for name in EVENT_ROW_COLUMNS),
                               EVENT.c.event_type_id)
                     .where(own, *conditions)
                     .order_by(lead(EVENT.c.project_id),
@@ -1073,8 +1075,8 @@ class Connection(base.Connection):
             halves.append(sa.select(*half.c))
         page = sa.union_all(*halves).subquery('page')
         event_type = models.EventType.__table__
-        return (sa.select(page.c.id, page.c.message_id, page.c.generated,
-                          page.c.raw, event_type.c.desc)
+        return (sa.select(*(page.c[name] for name in EVENT_ROW_COLUMNS),
+                          event_type.c.desc)
                 .join(event_type, event_type.c.id == page.c.event_type_id)
                 .prefix_with('STRAIGHT_JOIN', dialect='mysql')
                 .order_by(*_ordered(page.c, sort)).limit(limit))
