@@ -7,8 +7,8 @@ run by several worker processes, each loading the app itself:
   APIs with it) parses HTTP in C and keeps connections alive
   (``--http11-socket``);
 - ``gunicorn`` with ``gthread`` workers of one thread each, or ``sync``
-  (see WORKER_CLASSES), parses HTTP in Python: about 1 ms more CPU per
-  request.
+  (see WORKER_CLASSES), parses HTTP in Python (bench/RESULTS.md
+  compares the two).
 
 That app reads oslo.config's default locations, so the benchmark
 writes ``panko_clone.conf`` into ``<tmp>/.panko_clone/`` and starts the
