@@ -18,6 +18,7 @@ from paste import deploy
 import pecan
 
 from panko_clone.api import hooks
+from panko_clone.api import json_renderer
 from panko_clone.api import middleware
 from panko_clone.api import pecan_argspec
 from panko_clone import service
@@ -47,6 +48,7 @@ def setup_app(conf, root=None):
         request_cls=hooks.Request,
         force_canonical=False,
         guess_content_type_from_ext=False,
+        custom_renderers={'wsmejson': json_renderer.JsonRenderer},
     )
 
 

@@ -15,6 +15,7 @@ from wsme.rest import json as wsme_json
 from wsme.rest import xml as wsme_xml
 
 from panko_clone.api.controllers.v2 import events
+from panko_clone.api import json_renderer
 from panko_clone.api.controllers.v2 import wsme_fast
 from tests.helpers import event
 
@@ -149,3 +150,25 @@ def test_stored_traits_read_as_api_traits():
         traits[4]
     assert traits.json_data() == [
         dict(zip(('name', 'value', 'type'), e)) for e in expected]
+
+
+def test_served_json_is_the_document_wsme_writes():
+    """The renderer served as ``wsmejson`` writes WSME's JSON value.
+
+    Spelled more tightly (no spaces, UTF-8 instead of ``\\u`` escapes),
+    and by ``json.dumps`` where orjson cannot: an integer beyond 64 bits.
+    """
+    page_type = wtypes.registry.resolve_type([Event])
+    page = [Event.from_model(stored) for stored in STORED]
+    big = Event.from_model(event('big', 't', datetime.datetime(2014, 1, 1),
+                                 {}, raw={'n': 2 ** 70}))
+    render = json_renderer.JsonRenderer.render
+    for result, datatype in ((page, page_type), (page[1], Event),
+                             (big, Event), ([], page_type)):
+        body = render('', {'result': result, 'datatype': datatype})
+        assert json.loads(body.decode('utf-8')) == json.loads(
+            wsme_json.encode_result(result, datatype))
+    body = render('', {'result': page[1], 'datatype': Event})
+    assert 'caf\u00e9 \U0001f600'.encode('utf-8') in body
+    assert json.loads(render('', {'result': big, 'datatype': Event}))[
+        'raw'] == {'n': 2 ** 70}
