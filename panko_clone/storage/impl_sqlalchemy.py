@@ -961,12 +961,16 @@ class Connection(base.Connection):
         """Ids of the page, walking the ``driver`` trait's index.
 
         The walk is in ``generated`` order only: the tie-breaker
-        (message_id) lives on ``event``, and only some planners can
-        sort ties as they go. So a first query finds the ``generated``
-        of the page's last row by walking the index a page deep; the
-        second bounds the walk there and sorts just the page and its
-        ties. Time bounds (the filter's and the marker's) are repeated
-        on the trait row so the walk starts where they do.
+        (message_id) lives on ``event``. PostgreSQL sorts each run of
+        ties as the walk reaches it (an incremental sort) and stops
+        after the page, so there the page is one query. SQLite and
+        MySQL would sort every match first; for them a first query
+        finds the ``generated`` of the page's last row by walking the
+        index a page deep, and the second bounds the walk there and
+        sorts just the page and its ties (a second walk, which
+        PostgreSQL is spared: int range at 30k, 1.36 -> 0.48 ms in
+        EXPLAIN ANALYZE). Time bounds (the filter's and the marker's)
+        are repeated on the trait row so the walk starts where they do.
         """
         key, dtype, bounds = driver
         table = TRAIT_MODELS[dtype].__table__
@@ -999,7 +1003,7 @@ class Connection(base.Connection):
                                         dialect_name='mysql')
             return query.where(*where)
 
-        if limit:
+        if limit and db.dialect.name != 'postgresql':
             edge = db.execute(select(walked).order_by(walk)
                               .offset(limit - 1).limit(1)).first()
             if edge is not None and edge[0] is not None:
