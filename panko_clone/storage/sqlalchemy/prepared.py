@@ -10,8 +10,9 @@ connection (``PREPARE``), each call only runs them.
 A statement asks for it with :func:`planned_once`, and only statements
 whose plan does not depend on their values do: lookups by primary or
 unique key, and an index range read in the index's order up to a
-limit (which asks for the generic plan in its prefix). :class:`Preparer`, a ``before_cursor_execute`` hook, turns
-such a statement into an ``EXECUTE`` of a statement it prepares on the
+limit (which asks for the generic plan in its prefix).
+:class:`Preparer`, a ``before_cursor_execute`` hook, turns such a
+statement into an ``EXECUTE`` of a statement it prepares on the
 connection the first time; results are decoded as the original
 statement's, since they are its rows.
 
