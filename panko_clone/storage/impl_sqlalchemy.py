@@ -802,7 +802,6 @@ class Connection(base.Connection):
     def _get_events(self, event_filter, pagination):
         pagination = pagination or {}
         sort = base.normalize_sort(pagination.get('sort'))
-        event = models.Event
         limit = pagination.get('limit')
         driver = self._trait_driver(event_filter, sort)
         # The admin rule (own project OR no project) as an OR defeats the
@@ -812,7 +811,7 @@ class Connection(base.Connection):
         split = bool(event_filter.admin_proj and limit and driver is None)
         conditions = self._filter_conditions(
             event_filter, visibility=not split, driver=driver)
-        order = _ordered(event.__table__.c, sort)
+        order = _ordered(EVENT.c, sort)
         # Without filters only values change from call to call: the
         # statements are built once per shape and kept, with the values
         # bound (see _kept).

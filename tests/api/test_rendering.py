@@ -14,8 +14,8 @@ from wsme import types as wtypes
 from wsme.rest import json as wsme_json
 from wsme.rest import xml as wsme_xml
 
-from panko_clone.api.controllers.v2 import events
 from panko_clone.api import json_renderer
+from panko_clone.api.controllers.v2 import events
 from panko_clone.api.controllers.v2 import wsme_fast
 from tests.helpers import event
 
