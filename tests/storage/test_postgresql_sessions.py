@@ -1,10 +1,13 @@
-"""Reads on PostgreSQL when the server session changes under them.
+"""Calls on PostgreSQL when the server session changes under them.
 
 The SQL driver prepares a page's statements and the lookup of an event
 by message_id once per server session. They must answer the same when
 that session has lost its prepared statements (a pooler handing out
 another session) or has been killed (a server restart, an
-administrator).
+administrator). The pool does not ping a connection before handing it
+out there, so every call must also find a killed session out itself
+and carry on on a new one; and reads, which run outside transactions,
+must leave their connection transactional for the writes after them.
 """
 
 import pytest
@@ -92,11 +95,8 @@ def test_lost_prepared_statements_do_not_fail_a_listing(conf, listed):
         conftest.close_connection(own)
 
 
-def test_a_killed_session_is_replaced_and_prepares_again(conn, listed):
-    # One pooled connection from here on, so the one checked for its
-    # statement below is the one the listing ran on.
-    conn.engine.dispose()
-    same_page(conn, listed)
+def kill_sessions(conn):
+    """Terminate every server session of ``conn``'s database."""
     admin = sa.create_engine(conn.engine.url)
     try:
         with admin.connect() as db:
@@ -107,8 +107,63 @@ def test_a_killed_session_is_replaced_and_prepares_again(conn, listed):
         assert killed >= 1
     finally:
         admin.dispose()
+
+
+def test_a_killed_session_is_replaced_and_prepares_again(conn, listed):
+    # One pooled connection from here on, so the one checked for its
+    # statement below is the one the listing ran on.
+    conn.engine.dispose()
+    same_page(conn, listed)
+    kill_sessions(conn)
     same_page(conn, listed)
     looked_up(conn)
     with conn.engine.connect() as db:
         assert has_prepared(db, 'FROM trait_text', 'ANY ($1')
         assert has_prepared(db, 'LATERAL', 'event.message_id = $1')
+
+
+CALLS = {
+    'event types': lambda conn: conn.get_event_types(),
+    'trait types': lambda conn: conn.get_trait_types('T'),
+    'traits': lambda conn: [(t.name, t.value)
+                            for t in conn.get_traits('T', 'n')],
+    'statistics': lambda conn: conn.get_event_statistics(
+        storage.EventFilter(), aggregates=[{'func': 'count'}]),
+    'lookup': lambda conn: ids(conn.get_events(
+        storage.EventFilter(message_id='e2'))),
+}
+
+
+@pytest.mark.parametrize('call', sorted(CALLS))
+def test_every_read_answers_on_a_killed_session(conn, listed, call):
+    conn.engine.dispose()
+    before = CALLS[call](conn)
+    kill_sessions(conn)
+    assert CALLS[call](conn) == before
+
+
+def test_a_write_on_a_killed_session_is_stored_once(conn, listed):
+    conn.engine.dispose()
+    same_page(conn, listed)
+    kill_sessions(conn)
+    recorded = conn.record_events([event('e9', 'T', at(seconds=9),
+                                         {'n': 9})])
+    assert (recorded.created, recorded.duplicates) == (['e9'], [])
+    assert ids(conn.get_events(storage.EventFilter(event_type='T'))) == [
+        'e0', 'e1', 'e2', 'e3', 'e4', 'e9']
+
+
+def test_reads_leave_their_connection_transactional(conn, listed):
+    # Reads run outside a transaction; the one pooled connection they
+    # used must still roll back what a writer does with it afterwards.
+    conn.engine.dispose()
+    same_page(conn, listed)
+    looked_up(conn)
+    with pytest.raises(storage.InvalidMarker):
+        list(conn.get_events(storage.EventFilter(),
+                             dict(PAGE, marker='nowhere')))
+    with conn.engine.connect() as db:
+        db.execute(sa.text("INSERT INTO event_type (\"desc\") "
+                           "VALUES ('undone')"))
+        db.rollback()
+    assert 'undone' not in conn.get_event_types()
