@@ -185,9 +185,9 @@ class Run:
             if floor is not None:
                 floor.close()
         self.loads[size] = report.load_average()
-        print('  measured %d queries in %.1f s (load %s)' % (
-            len(self.queries), time.perf_counter() - began,
-            self.loads[size]))
+        print('  measured %d queries in %.1f s (load %s, reference loop '
+              '%.0f ms)' % (len(self.queries), time.perf_counter() - began,
+                            self.loads[size], report.reference_ms()))
         if len(self.args.sizes) > 1:
             # A long run's figures survive it being stopped part-way.
             report.query_table([size], self.queries, self.storage,
@@ -216,9 +216,9 @@ class Run:
                   ','.join(map(str, args.sizes)), args.repeat,
                   args.budget, args.seed, args.arrival,
                   'no' if args.no_analyze else 'yes'))
-        print('machine: %d cores, load %s, python %s' % (
-            os.cpu_count() or 0, report.load_average(),
-            sys.version.split()[0]))
+        print('machine: %d cores, load %s, python %s, reference loop '
+              '%.0f ms' % (os.cpu_count() or 0, report.load_average(),
+                           sys.version.split()[0], report.reference_ms()))
         _flush()
         conn = database.open_store(self.url)
         http_on = not args.no_http and not self.memory_store
