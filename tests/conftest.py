@@ -12,6 +12,7 @@ empty password). When one is unreachable its tests are skipped, unless
 ``PANKO_CLONE_REQUIRE_DATABASES=1`` is set, in which case they fail.
 """
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -119,6 +120,28 @@ def _drop_pg(name):
         with admin.cursor() as cur:
             cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
     finally:
+        admin.close()
+
+
+@contextlib.contextmanager
+def pg_refusing_connections(name):
+    """PostgreSQL database ``name`` down for the block's duration.
+
+    Its sessions are killed and new ones refused (as during a server
+    restart or an outage); on leaving, connections are allowed again.
+    """
+    admin = _pg_admin()
+    try:
+        with admin.cursor() as cur:
+            cur.execute('ALTER DATABASE "%s" ALLOW_CONNECTIONS false'
+                        % name)
+            cur.execute('SELECT pg_terminate_backend(pid) '
+                        'FROM pg_stat_activity WHERE datname = %s', (name,))
+        yield
+    finally:
+        with admin.cursor() as cur:
+            cur.execute('ALTER DATABASE "%s" ALLOW_CONNECTIONS true'
+                        % name)
         admin.close()
 
 

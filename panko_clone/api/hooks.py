@@ -31,7 +31,41 @@ class Request(pecan.Request):
 
     @property
     def conn(self):
-        return self.environ['panko_clone.storage'].get()
+        return AnsweringStorage(self.environ['panko_clone.storage'].get())
+
+
+# What a request is told when the database cannot be reached.
+STORAGE_UNAVAILABLE = 'The event storage is unavailable.'
+
+
+class AnsweringStorage:
+    """A storage connection whose calls answer 503 when it is unreachable.
+
+    The driver raises ``StorageUnavailable`` when the database cannot be
+    reached even on a new connection (a server down or refusing
+    connections); the client is told so, as a 503 it may retry, instead
+    of an internal error. Drivers know nothing of HTTP, so the mapping
+    lives here, once for every controller.
+    """
+
+    __slots__ = ('_conn',)
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def __getattr__(self, name):
+        attr = getattr(self._conn, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except storage.StorageUnavailable as err:
+                LOG.error('Event storage unavailable: %s', err)
+                raise middleware.json_error(
+                    503, STORAGE_UNAVAILABLE) from None
+        return call
 
 
 class ConnectionHolder:
@@ -66,7 +100,7 @@ class ConnectionHolder:
         except Exception:
             LOG.exception('Unable to open the storage')
             raise middleware.json_error(
-                503, 'The event storage is unavailable.') from None
+                503, STORAGE_UNAVAILABLE) from None
 
 
 class ConfigHook(hooks.PecanHook):

@@ -234,25 +234,46 @@ def _disconnected(err):
                for cause in errors.causes(err))
 
 
+def _unreachable(err):
+    """Whether ``err`` says the database cannot be reached at all.
+
+    A lost connection, or a failure with no statement to blame: opening
+    a connection (refused, or the database not taking connections).
+    """
+    return _disconnected(err) or any(
+        isinstance(cause, sa.exc.OperationalError)
+        and cause.statement is None
+        for cause in errors.causes(err))
+
+
 def _reconnecting(method):
     """``method``, run once more if its connection turned out dead.
 
     A read runs again as it was. A write's transaction is atomic: it
     either committed or left nothing, and a batch that did commit is
     told apart on its second run as duplicates (its message_ids are
-    stored already), as with a client resending it. When the server is
-    still down, the second run fails too, and that error is raised.
+    stored already), as with a client resending it. When the server
+    cannot be reached (still down, or refusing connections),
+    :class:`storage.StorageUnavailable` is raised, which the API
+    answers with 503.
     """
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except (db_exc.DBError, sa.exc.DBAPIError) as err:
-            if not _disconnected(err):
+            if not _unreachable(err):
                 raise
+            if not _disconnected(err):
+                raise storage.StorageUnavailable(str(err)) from err
             LOG.warning('The database connection was lost (%s); trying '
                         'again on a new one', err)
+        try:
             return method(self, *args, **kwargs)
+        except (db_exc.DBError, sa.exc.DBAPIError) as err:
+            if _unreachable(err):
+                raise storage.StorageUnavailable(str(err)) from err
+            raise
     return run
 
 

@@ -167,3 +167,18 @@ def test_reads_leave_their_connection_transactional(conn, listed):
                            "VALUES ('undone')"))
         db.rollback()
     assert 'undone' not in conn.get_event_types()
+
+
+def test_an_unreachable_database_is_reported_then_recovered(conn, listed):
+    with conftest.pg_refusing_connections(conn.engine.url.database):
+        for call in sorted(CALLS):
+            with pytest.raises(storage.StorageUnavailable):
+                CALLS[call](conn)
+        with pytest.raises(storage.StorageUnavailable):
+            list(conn.get_events(storage.EventFilter(), PAGE))
+        with pytest.raises(storage.StorageUnavailable):
+            conn.record_events([event('e9', 'T', at(seconds=9), {'n': 9})])
+    same_page(conn, listed)
+    looked_up(conn)
+    assert conn.record_events([event('e9', 'T', at(seconds=9),
+                                     {'n': 9})]).created == ['e9']
