@@ -123,6 +123,24 @@ def _drop_pg(name):
         admin.close()
 
 
+def _pg_terminate(cur, name):
+    """Terminate every session of PostgreSQL database ``name``; how many."""
+    cur.execute('SELECT count(pg_terminate_backend(pid)) '
+                'FROM pg_stat_activity WHERE datname = %s', (name,))
+    return cur.fetchone()[0]
+
+
+def pg_kill_sessions(name):
+    """Kill the sessions of database ``name`` (as a restart would); how
+    many there were."""
+    admin = _pg_admin()
+    try:
+        with admin.cursor() as cur:
+            return _pg_terminate(cur, name)
+    finally:
+        admin.close()
+
+
 @contextlib.contextmanager
 def pg_refusing_connections(name):
     """PostgreSQL database ``name`` down for the block's duration.
@@ -135,8 +153,7 @@ def pg_refusing_connections(name):
         with admin.cursor() as cur:
             cur.execute('ALTER DATABASE "%s" ALLOW_CONNECTIONS false'
                         % name)
-            cur.execute('SELECT pg_terminate_backend(pid) '
-                        'FROM pg_stat_activity WHERE datname = %s', (name,))
+            _pg_terminate(cur, name)
         yield
     finally:
         with admin.cursor() as cur:

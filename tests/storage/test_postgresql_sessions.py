@@ -97,16 +97,7 @@ def test_lost_prepared_statements_do_not_fail_a_listing(conf, listed):
 
 def kill_sessions(conn):
     """Terminate every server session of ``conn``'s database."""
-    admin = sa.create_engine(conn.engine.url)
-    try:
-        with admin.connect() as db:
-            killed = db.execute(sa.text(
-                'SELECT count(pg_terminate_backend(pid)) '
-                'FROM pg_stat_activity WHERE datname = current_database() '
-                'AND pid <> pg_backend_pid()')).scalar()
-        assert killed >= 1
-    finally:
-        admin.dispose()
+    assert conftest.pg_kill_sessions(conn.engine.url.database) >= 1
 
 
 def test_a_killed_session_is_replaced_and_prepares_again(conn, listed):
