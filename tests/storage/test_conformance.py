@@ -336,6 +336,89 @@ class TestVisibility:
             {'key': 'size', 'op': 'ge', 'integer': 3}])) == ['c']
 
 
+class TestLookupByMessageId:
+    """Looking one event up, as showing it does, under each visibility.
+
+    SQLite answers these shapes on its own path (see
+    ``storage/sqlalchemy/direct_reads.py``); they must agree with a
+    listing, and with every other driver.
+    """
+
+    @staticmethod
+    def owner(project, user=None):
+        rules = [{'key': 'project_id', 'op': 'eq', 'string': project}]
+        if user is not None:
+            rules.append({'key': 'user_id', 'op': 'eq', 'string': user})
+        return rules
+
+    def test_the_event_comes_back_as_listed(self, sample):
+        listed = {e.message_id: e for e in fetch(sample)}
+        for message_id, expected in listed.items():
+            [got] = fetch(sample, message_id=message_id)
+            assert as_tuple(got) == as_tuple(expected)
+
+    def test_every_trait_type_and_raw_come_back_exactly(self, conn):
+        when = datetime.datetime(2015, 6, 7, 8, 9, 10, 123456)
+        raw = {'payload': {'list': [1, 2.5, None]}, 'u': '\u00fc'}
+        original = event('lk', 'Look', datetime.datetime(2014, 1, 1, 5),
+                         [trait('text', 'h\u00e9llo'), trait('int', -7),
+                          trait('big', 2 ** 63 - 1), trait('float', 0.25),
+                          trait('when', when)], raw=raw)
+        conn.record_events([original])
+        [got] = fetch(conn, message_id='lk')
+        assert as_tuple(got) == as_tuple(original)
+        assert got.raw == raw
+        assert type(got.generated) is datetime.datetime
+        values = {t.name: t.value for t in got.traits}
+        assert type(values['when']) is datetime.datetime
+        assert type(values['float']) is float
+        assert [t.name for t in got.traits] == sorted(values)
+
+    def test_an_event_without_traits_or_raw(self, sample):
+        [got] = fetch(sample, message_id='f')
+        assert (got.event_type, got.traits, got.raw) == ('Zoo', [], {})
+
+    def test_admin_sees_own_project_and_unowned_only(self, sample):
+        assert ids(fetch(sample, message_id='a', admin_proj='p1')) == ['a']
+        assert ids(fetch(sample, message_id='d', admin_proj='p1')) == ['d']
+        assert fetch(sample, message_id='c', admin_proj='p1') == []
+        assert fetch(sample, message_id='zzz', admin_proj='p1') == []
+
+    def test_member_sees_own_events_only(self, sample):
+        assert ids(fetch(sample, message_id='c',
+                         traits_filter=self.owner('p2', 'u1'))) == ['c']
+        assert fetch(sample, message_id='c',
+                     traits_filter=self.owner('p2', 'u2')) == []
+        assert fetch(sample, message_id='c',
+                     traits_filter=self.owner('p1', 'u1')) == []
+        # Unowned events belong to no member.
+        assert fetch(sample, message_id='d',
+                     traits_filter=self.owner('p1', 'u3')) == []
+
+    def test_whole_project_member_sees_the_project(self, sample):
+        assert ids(fetch(sample, message_id='e',
+                         traits_filter=self.owner('p2'))) == ['e']
+        assert fetch(sample, message_id='e',
+                     traits_filter=self.owner('p1')) == []
+
+    def test_callers_own_filters_beside_visibility(self, sample):
+        rules = self.owner('p2', 'u1')
+        assert ids(fetch(sample, message_id='c', traits_filter=rules + [
+            {'key': 'project_id', 'op': 'eq', 'string': 'p2'}])) == ['c']
+        assert fetch(sample, message_id='c', traits_filter=rules + [
+            {'key': 'user_id', 'op': 'eq', 'string': 'u2'}]) == []
+        assert ids(fetch(sample, message_id='c', traits_filter=[
+            {'key': 'project_id', 'op': 'ne', 'string': 'p1'}])) == ['c']
+        assert fetch(sample, message_id='c', traits_filter=[
+            {'key': 'project_id', 'op': 'eq', 'integer': 2}]) == []
+        assert ids(fetch(sample, message_id='c', traits_filter=[
+            {'key': 'name', 'op': 'eq', 'string': 'charlie'}])) == ['c']
+
+    def test_lookup_after_its_own_marker_is_empty(self, sample):
+        assert fetch(sample, {'marker': 'c', 'limit': 10},
+                     message_id='c') == []
+
+
 # -------------------------------------------------------------- pagination
 
 # Ties on ``generated`` so that the message_id tie-break shows.

@@ -67,6 +67,18 @@ def traits_query(dialect_name, trait_tables):
         lambda table: ids_bound(dialect_name, table.c.event_id)))
 
 
+def one_event_traits_query(dialect_name, trait_tables):
+    """The traits of the event bound as ``event_id``.
+
+    Rows as :func:`traits_query` gives them, for a statement whose text
+    must not change with the number of events (see direct_reads.py).
+    """
+    return sa.union_all(*_trait_branches(
+        dialect_name, trait_tables,
+        lambda table: [table.c.event_id],
+        lambda table: table.c.event_id == sa.bindparam('event_id')))
+
+
 def event_traits_lateral(dialect_name, trait_tables, event_id):
     """The traits of the outer query's ``event_id``: a LATERAL subquery.
 
