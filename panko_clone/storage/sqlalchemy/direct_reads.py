@@ -19,7 +19,6 @@ same exceptions either way.
 """
 
 import contextlib
-import sqlite3
 
 import sqlalchemy as sa
 
@@ -33,6 +32,11 @@ class DirectStatement:
 
     def __init__(self, statement, dialect):
         compiled = statement.compile(dialect=dialect)
+        if not compiled.positional:
+            raise ValueError('%s binds parameters by name: not a direct '
+                             'read' % dialect.driver)
+        # What the driver raises (sqlite3's, or a fork's like sqlcipher).
+        self._dbapi_error = dialect.loaded_dbapi.Error
         self.sql = compiled.string
         self.names = tuple(compiled.positiontup or ())
         for name in set(self.names):
@@ -56,9 +60,9 @@ class DirectStatement:
         try:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        except sqlite3.Error as err:
+        except self._dbapi_error as err:
             raise sa.exc.DBAPIError.instance(
-                self.sql, params, err, sqlite3.Error) from err
+                self.sql, params, err, self._dbapi_error) from err
         decoding = [(position, process)
                     for position, process in enumerate(self.processors)
                     if process is not None]
