@@ -205,7 +205,8 @@ class Run:
             cpu = cpu_use.per_request(meter.spent(), got.ok)
             results[key] = (got, report.load_average(), cpu)
         self.http[size] = results
-        print('  HTTP load done (load %s)' % report.load_average())
+        print('  HTTP load done (load %s, reference loop %.0f ms)'
+              % (report.load_average(), report.reference_ms()))
         _flush()
 
     def run(self):
