@@ -1021,9 +1021,12 @@ class Connection(base.Connection):
         mirrored = []
         for trait_filter in event_filter.traits_filter or ():
             typed = self._trait_value(trait_filter)
+            # A None value is left to the usual path, where SQLAlchemy
+            # makes ``= NULL`` an ``IS NULL``.
             if (trait_filter['key'] not in MIRRORED_TRAITS
                     or (trait_filter.get('op') or 'eq') != 'eq'
-                    or typed is None or typed[0] != Trait.TEXT_TYPE):
+                    or typed is None or typed[0] != Trait.TEXT_TYPE
+                    or typed[1] is None):
                 return None
             mirrored.append(trait_filter['key'])
         if len(mirrored) > MOST_MIRRORED_FILTERS:
