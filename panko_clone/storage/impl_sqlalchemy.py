@@ -925,9 +925,9 @@ class Connection(base.Connection):
 
     def _get_events(self, event_filter, pagination):
         pagination = pagination or {}
-        lookup = self._direct_lookup_shape(event_filter, pagination)
+        lookup = self._direct_lookup_args(event_filter, pagination)
         if lookup is not None:
-            return self._direct_lookup(event_filter, lookup)
+            return self._direct_lookup(*lookup)
         sort = base.normalize_sort(pagination.get('sort'))
         limit = pagination.get('limit')
         driver = self._trait_driver(event_filter, sort)
@@ -1003,14 +1003,15 @@ class Connection(base.Connection):
             traits = self._traits_of(db, [row[0] for row in rows])
         return [_event_of(row, traits) for row in rows]
 
-    def _direct_lookup_shape(self, event_filter, pagination):
-        """The shape of a lookup SQLite runs directly, or None.
+    def _direct_lookup_args(self, event_filter, pagination):
+        """(shape, values) of a lookup SQLite runs directly, or None.
 
         A lookup by message_id, with no other conditions than the API's
         visibility rules (``admin_proj``, and ``eq`` on the text traits
         ``event`` mirrors): what showing an event asks. Its shape is
         whether ``admin_proj`` applies and the mirrored names in order
-        (at most MOST_MIRRORED_FILTERS of them, so shapes are few).
+        (at most MOST_MIRRORED_FILTERS of them, so shapes are few); its
+        values are bound by name in the shape's statement.
         """
         if (self._direct_traits is None or event_filter.message_id is None
                 or event_filter.event_type is not None
@@ -1019,6 +1020,8 @@ class Connection(base.Connection):
                 or pagination.get('marker')):
             return None
         mirrored = []
+        values = {'message_id': event_filter.message_id,
+                  'project': event_filter.admin_proj}
         for trait_filter in event_filter.traits_filter or ():
             typed = self._trait_value(trait_filter)
             # A None value is left to the usual path, where SQLAlchemy
@@ -1028,21 +1031,16 @@ class Connection(base.Connection):
                     or typed is None or typed[0] != Trait.TEXT_TYPE
                     or typed[1] is None):
                 return None
+            values['mirrored_%d' % len(mirrored)] = typed[1]
             mirrored.append(trait_filter['key'])
         if len(mirrored) > MOST_MIRRORED_FILTERS:
             return None
-        return bool(event_filter.admin_proj), tuple(mirrored)
+        return (bool(event_filter.admin_proj), tuple(mirrored)), values
 
-    def _direct_lookup(self, event_filter, shape):
+    def _direct_lookup(self, shape, values):
         """The events of a lookup of ``shape``, in one read transaction."""
         statement = self._kept(('direct lookup', *shape),
                                self._direct_lookup_statement, *shape)
-        values = {'message_id': event_filter.message_id,
-                  'project': event_filter.admin_proj}
-        for position, trait_filter in enumerate(
-                event_filter.traits_filter or ()):
-            values['mirrored_%d' % position] = self._trait_value(
-                trait_filter)[1]
         trait_rows = []
         with direct_reads.cursor(self.engine, snapshot=True) as cursor:
             rows = statement.rows(cursor, values)

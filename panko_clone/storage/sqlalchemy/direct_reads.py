@@ -48,6 +48,11 @@ class DirectStatement:
             column.type.dialect_impl(dialect).result_processor(
                 dialect, None)
             for column in statement.selected_columns)
+        # (position, processor) of the columns that need decoding.
+        self._decoding = tuple(
+            (position, process)
+            for position, process in enumerate(self.processors)
+            if process is not None)
 
     def rows(self, cursor, values, decode=True):
         """The rows of the statement for ``values`` by name.
@@ -63,15 +68,12 @@ class DirectStatement:
         except self._dbapi_error as err:
             raise sa.exc.DBAPIError.instance(
                 self.sql, params, err, self._dbapi_error) from err
-        decoding = [(position, process)
-                    for position, process in enumerate(self.processors)
-                    if process is not None]
-        if not decode or not decoding:
+        if not decode or not self._decoding:
             return rows
         decoded = []
         for row in rows:
             row = list(row)
-            for position, process in decoding:
+            for position, process in self._decoding:
                 if row[position] is not None:
                     row[position] = process(row[position])
             decoded.append(row)
