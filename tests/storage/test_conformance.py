@@ -305,6 +305,17 @@ class TestFilters:
 # ------------------------------------------------------------- visibility
 
 
+def owner(project, user=None):
+    """The traits filter the API gives a member: its project and user.
+
+    Without ``user``, a member allowed its whole project.
+    """
+    rules = [{'key': 'project_id', 'op': 'eq', 'string': project}]
+    if user is not None:
+        rules.append({'key': 'user_id', 'op': 'eq', 'string': user})
+    return rules
+
+
 class TestVisibility:
     """The RBAC rules as the API expresses them in an EventFilter."""
 
@@ -323,16 +334,10 @@ class TestVisibility:
         assert ids(fetch(sample, admin_proj='p1', message_id='c')) == []
 
     def test_restricted_caller_sees_own_project_and_user(self, sample):
-        def restricted(project, user):
-            return [{'key': 'project_id', 'op': 'eq', 'string': project},
-                    {'key': 'user_id', 'op': 'eq', 'string': user}]
-
-        assert ids(fetch(sample, traits_filter=restricted('p1', 'u1'))) == [
-            'a']
-        assert ids(fetch(sample, traits_filter=restricted('p2', 'u2'))) == [
-            'e']
-        assert fetch(sample, traits_filter=restricted('p1', 'u3')) == []
-        assert ids(fetch(sample, traits_filter=restricted('p2', 'u1') + [
+        assert ids(fetch(sample, traits_filter=owner('p1', 'u1'))) == ['a']
+        assert ids(fetch(sample, traits_filter=owner('p2', 'u2'))) == ['e']
+        assert fetch(sample, traits_filter=owner('p1', 'u3')) == []
+        assert ids(fetch(sample, traits_filter=owner('p2', 'u1') + [
             {'key': 'size', 'op': 'ge', 'integer': 3}])) == ['c']
 
 
@@ -343,13 +348,6 @@ class TestLookupByMessageId:
     ``storage/sqlalchemy/direct_reads.py``); they must agree with a
     listing, and with every other driver.
     """
-
-    @staticmethod
-    def owner(project, user=None):
-        rules = [{'key': 'project_id', 'op': 'eq', 'string': project}]
-        if user is not None:
-            rules.append({'key': 'user_id', 'op': 'eq', 'string': user})
-        return rules
 
     def test_the_event_comes_back_as_listed(self, sample):
         listed = {e.message_id: e for e in fetch(sample)}
@@ -386,23 +384,23 @@ class TestLookupByMessageId:
 
     def test_member_sees_own_events_only(self, sample):
         assert ids(fetch(sample, message_id='c',
-                         traits_filter=self.owner('p2', 'u1'))) == ['c']
+                         traits_filter=owner('p2', 'u1'))) == ['c']
         assert fetch(sample, message_id='c',
-                     traits_filter=self.owner('p2', 'u2')) == []
+                     traits_filter=owner('p2', 'u2')) == []
         assert fetch(sample, message_id='c',
-                     traits_filter=self.owner('p1', 'u1')) == []
+                     traits_filter=owner('p1', 'u1')) == []
         # Unowned events belong to no member.
         assert fetch(sample, message_id='d',
-                     traits_filter=self.owner('p1', 'u3')) == []
+                     traits_filter=owner('p1', 'u3')) == []
 
     def test_whole_project_member_sees_the_project(self, sample):
         assert ids(fetch(sample, message_id='e',
-                         traits_filter=self.owner('p2'))) == ['e']
+                         traits_filter=owner('p2'))) == ['e']
         assert fetch(sample, message_id='e',
-                     traits_filter=self.owner('p1')) == []
+                     traits_filter=owner('p1')) == []
 
     def test_callers_own_filters_beside_visibility(self, sample):
-        rules = self.owner('p2', 'u1')
+        rules = owner('p2', 'u1')
         assert ids(fetch(sample, message_id='c', traits_filter=rules + [
             {'key': 'project_id', 'op': 'eq', 'string': 'p2'}])) == ['c']
         assert fetch(sample, message_id='c', traits_filter=rules + [
