@@ -77,7 +77,10 @@ def _trait_table(name, value_type, range_index=True):
                                 'key', 'generated', 'value', 'event_id'))
     attrs = {
         '__tablename__': name,
-        '__table_args__': (*indexes, TABLE_ARGS),
+        # SQLite: the table is its primary key's B-tree (see revision
+        # b7e4a19c3d52).
+        '__table_args__': (*indexes, dict(TABLE_ARGS,
+                                          sqlite_with_rowid=False)),
         'event_id': orm.mapped_column(
             sa.Integer, sa.ForeignKey('event.id'), primary_key=True),
         'key': orm.mapped_column(sa.String(255), primary_key=True),
