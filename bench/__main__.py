@@ -173,9 +173,10 @@ class Run:
             self.queries, self.gen, self.args.seed, self.args.repeat)
         self.params = params
         began = time.perf_counter()
-        # Each storage call and its floor side by side, so both run under
-        # the same conditions (caches, a background vacuum, the other
-        # core's load) as far as can be.
+        # Each storage call and its floor over the same parameters, in
+        # alternating blocks, so both run under the same conditions
+        # (caches, a background vacuum, the other core's load) as far as
+        # can be.
         engine = getattr(conn, 'engine', None)
         floor = None if engine is None else sql_floor.Floor(engine)
         try:

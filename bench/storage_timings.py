@@ -191,33 +191,46 @@ def parameter_lists(queries, gen, seed, repeat):
     return lists
 
 
-def time_side_by_side(calls, params, budget):
+def time_in_blocks(calls, params, budget):
     """A ``Timing`` for each of ``calls``, all over the same ``params``.
 
-    Every call runs once per parameter set, the first of them taking
-    turns: on a store larger than the caches, whichever runs first reads
-    the cold pages that the others then find cached, so no call may
-    always go first. ``params[0]`` warms up; each call stops once the
-    calls have spent ``budget`` seconds apiece (after three runs at
-    least), so a slow query at a large size cannot eat the run. Each
+    ``params[0]`` warms every call up. The rest are split in two halves;
+    over each half every call runs in a block of its own (all of the
+    half's parameters), the calls' order reversed for the second half,
+    so that on a store larger than the caches no call always reads the
+    cold pages the other then finds cached.
+
+    Blocks rather than single calls taking turns: a call timed right
+    after a long one runs with the CPU caches that one left it. On the
+    1M SQLite store, the trait descriptions took 0.78 ms in a row but
+    1.76 ms each right after its 376 ms floor (and 2.05 ms after 0.3 s
+    of a Python loop), so the floor's cost leaked into the call's and
+    into its 1M/10k ratio.
+
+    A call stops once it has spent ``budget`` seconds (after three runs
+    at least), so a slow query at a large size cannot eat the run. Each
     ``Timing`` is in milliseconds, with the rows of the call's last run.
     """
     for call in calls:
         call(params[0])
+    rest = params[1:]
+    halves = (rest[:len(rest) // 2], rest[len(rest) // 2:])
     timings = [[] for _ in calls]
+    spent = [0.0] * len(calls)
     rows = [0] * len(calls)
-    began = time.perf_counter()
-    for turn, p in enumerate(params[1:]):
+    for turn, half in enumerate(halves):
         order = list(range(len(calls)))
         if turn % 2:
             order.reverse()
         for k in order:
-            start = time.perf_counter()
-            rows[k] = len(list(calls[k](p)))
-            timings[k].append((time.perf_counter() - start) * 1000)
-        if (len(timings[0]) >= 3
-                and time.perf_counter() - began > budget * len(calls)):
-            break
+            for p in half:
+                if len(timings[k]) >= 3 and spent[k] > budget:
+                    break
+                start = time.perf_counter()
+                rows[k] = len(list(calls[k](p)))
+                elapsed = time.perf_counter() - start
+                spent[k] += elapsed
+                timings[k].append(elapsed * 1000)
     return [Timing(pystats.median(t), p95(t), r, len(t))
             for t, r in zip(timings, rows)]
 
@@ -226,14 +239,15 @@ def measure(conn, queries, params, budget, floor=None):
     """({key: Timing} of each storage call, {key: Timing} of its floor).
 
     ``floor`` (a ``sql_floor.Floor`` or None) gives each query's
-    hand-written SQL, timed side by side with the storage call.
+    hand-written SQL, timed beside the storage call (see
+    :func:`time_in_blocks`).
     """
     storage, floors = {}, {}
     for query in queries:
         calls = [lambda p, q=query: q.call(conn, p)]
         if floor is not None:
             calls.append(floor.caller(query.key))
-        timings = time_side_by_side(calls, params[query.key], budget)
+        timings = time_in_blocks(calls, params[query.key], budget)
         storage[query.key] = timings[0]
         if floor is not None:
             floors[query.key] = timings[1]

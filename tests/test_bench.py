@@ -138,7 +138,7 @@ def test_a_day_of_events_is_one_the_store_holds():
                    for made in gen.made)
 
 
-def test_a_call_and_its_floor_take_turns_going_first():
+def test_a_call_and_its_floor_run_in_blocks_taking_turns_first():
     ran = []
 
     def recorder(name):
@@ -147,13 +147,27 @@ def test_a_call_and_its_floor_take_turns_going_first():
             return [p]
         return call
 
-    timings = storage_timings.time_side_by_side(
-        [recorder('call'), recorder('floor')], [0, 1, 2, 3], budget=60)
+    timings = storage_timings.time_in_blocks(
+        [recorder('call'), recorder('floor')], [0, 1, 2, 3, 4], budget=60)
     assert ran == [('call', 0), ('floor', 0),
-                   ('call', 1), ('floor', 1),
-                   ('floor', 2), ('call', 2),
-                   ('call', 3), ('floor', 3)]
-    assert [t.runs for t in timings] == [3, 3]
+                   ('call', 1), ('call', 2), ('floor', 1), ('floor', 2),
+                   ('floor', 3), ('floor', 4), ('call', 3), ('call', 4)]
+    assert [t.runs for t in timings] == [4, 4]
+    assert [t.rows for t in timings] == [1, 1]
+
+
+def test_a_call_over_its_budget_stops_after_three_runs():
+    ran = []
+
+    def slow(p):
+        ran.append(p)
+        time.sleep(0.01)
+        return []
+
+    timings = storage_timings.time_in_blocks(
+        [slow], list(range(11)), budget=0.001)
+    assert ran == [0, 1, 2, 3]
+    assert timings[0].runs == 3
 
 
 def test_cpu_time_of_a_process_grows_with_its_work():
