@@ -439,13 +439,17 @@ class Connection(base.Connection):
             self._preparer = prepared.install(self.engine)
             _without_pool_ping(self.engine)
             self._reads_outside_transactions = True
+        ids_style = page_reads.id_list_style(
+            self.engine.dialect.name,
+            json_each=self._sqlite_json_each())
         self._traits_query = prepared.planned_once(
             page_reads.traits_query(self.engine.dialect.name,
-                                    trait_tables), SERIAL_PLANS + '; ')
+                                    trait_tables, ids_style),
+            SERIAL_PLANS + '; ')
         self._trait_value_types = [table.c.value.type
                                    for table in trait_tables.values()]
         self._page_rows_query = prepared.planned_once(EVENT_ROWS.where(
-            page_reads.ids_bound(self.engine.dialect.name, EVENT.c.id)))
+            page_reads.ids_bound(ids_style, EVENT.c.id)))
         # {shape: statement} of unfiltered listings (see _kept).
         self._statements = {}
         # MariaDB has no LATERAL, and SQLite no round trip to save:
@@ -467,6 +471,21 @@ class Connection(base.Connection):
         # and the table size they were refreshed at (None: not yet read).
         self._grown = 0
         self._analyzed_rows = None
+
+    def _sqlite_json_each(self):
+        """Whether the database is SQLite with ``json_each``.
+
+        SQLite has had it built in since 3.38; before that, most builds
+        include it, but not all.
+        """
+        if self.engine.dialect.name != 'sqlite':
+            return False
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT value FROM json_each('[1]')")
+        except (sa.exc.DBAPIError, db_exc.DBError):
+            return False
+        return True
 
     @contextlib.contextmanager
     def _reading(self):

@@ -1,10 +1,12 @@
-"""SQLite's reads on the DBAPI cursor, where they differ in kind.
+"""SQLite's own ways of reading, where they differ in kind.
 
 The event types and the lookups by message_id run on a pooled
 connection's cursor there (``storage/sqlalchemy/direct_reads.py``); what
 they answer is the conformance suite's business. These tests hold them
 to what the usual path gave besides: a failure raised as SQLAlchemy's
 error, and no read transaction left open to hold back checkpoints.
+Listings bind a page's ids as one JSON array, read by ``json_each``;
+an SQLite without that function lists with an IN of the ids instead.
 """
 
 import sqlite3
@@ -13,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from panko_clone import storage
+from panko_clone.storage import impl_sqlalchemy
 from tests import conftest
 from tests.helpers import event, fetch, ids, make_conf
 
@@ -50,3 +53,30 @@ def test_failures_are_raised_as_sqlalchemy_errors(tmp_path):
                 {'key': 'project_id', 'op': 'eq', 'string': 'p'}])
     finally:
         conftest.close_connection(bare)
+
+
+@pytest.mark.parametrize('json_each', [True, False],
+                         ids=['json_each', 'without-json_each'])
+def test_pages_and_their_traits_either_way(tmp_path, monkeypatch,
+                                           json_each):
+    monkeypatch.setattr(impl_sqlalchemy.Connection, '_sqlite_json_each',
+                        lambda self: json_each)
+    conf = make_conf('sqlite:///%s' % (tmp_path / 'ids.sqlite'))
+    store = storage.get_connection_from_config(conf)
+    try:
+        store.upgrade()
+        names = ['e%03d' % n for n in range(150)]
+        store.record_events([
+            event(name, traits={'n': n, 'name': name, 'project_id': 'p'})
+            for n, name in enumerate(names)])
+        page = fetch(store, {'limit': 120})
+        assert ids(page) == sorted(names)[:120]
+        for got in page:
+            assert sorted((t.name, t.value) for t in got.traits) == [
+                ('n', names.index(got.message_id)),
+                ('name', got.message_id), ('project_id', 'p')]
+        rest = fetch(store, {'limit': 120, 'marker': page[-1].message_id})
+        assert ids(rest) == sorted(names)[120:]
+        assert ids(fetch(store, {'limit': 5}, admin_proj='p')) == names[:5]
+    finally:
+        conftest.close_connection(store)

@@ -16,16 +16,54 @@ from sqlalchemy.dialects import postgresql
 EVENT_THEN_NAME = operator.itemgetter(0, 1)
 
 
-def ids_bound(dialect_name, column):
-    """``column`` among the bound list ``ids``.
+class IdList(sa.types.TypeDecorator):
+    """A list of integer ids bound as one JSON array (SQLite).
 
-    PostgreSQL takes the list as one array parameter (``= ANY``), so
-    the statement text is the same whatever the page's size; elsewhere
-    it is an expanding ``IN``.
+    Read back by ``json_each`` in :func:`ids_bound`.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return '[%s]' % ','.join(['%d' % event_id for event_id in value])
+
+
+# How a statement binds a list of ids (see ids_bound).
+ARRAY_IDS, JSON_IDS, EXPANDING_IDS = 'array', 'json', 'expanding'
+
+
+def id_list_style(dialect_name, json_each=False):
+    """How ``dialect_name`` binds a list of ids.
+
+    ``json_each``: whether SQLite has the function (built in since
+    3.38, and in most builds before).
     """
     if dialect_name == 'postgresql':
+        return ARRAY_IDS
+    if dialect_name == 'sqlite' and json_each:
+        return JSON_IDS
+    return EXPANDING_IDS
+
+
+def ids_bound(style, column):
+    """``column`` among the bound list ``ids``, bound as ``style`` says.
+
+    With ARRAY_IDS or JSON_IDS the statement's text is the same
+    whatever the page's size: PostgreSQL takes the list as one array
+    parameter (``= ANY``), SQLite as one JSON array that ``json_each``
+    reads. An expanding ``IN`` (elsewhere) is written out anew by
+    SQLAlchemy at every execution, a parameter per id: on SQLite, for a
+    page's rows and its traits (four lists of 100), that took 0.2 ms of
+    a 2.2 ms listing, and SQLite parsed the statement again each time.
+    """
+    if style == ARRAY_IDS:
         return column == sa.any_(sa.bindparam(
             'ids', type_=postgresql.ARRAY(sa.Integer)))
+    if style == JSON_IDS:
+        listed = sa.func.json_each(
+            sa.bindparam('ids', type_=IdList())).table_valued('value')
+        return column.in_(sa.select(listed.c.value))
     return column.in_(sa.bindparam('ids', expanding=True))
 
 
@@ -53,10 +91,11 @@ def _trait_branches(dialect_name, trait_tables, lead, where):
     return branches
 
 
-def traits_query(dialect_name, trait_tables):
+def traits_query(dialect_name, trait_tables, ids_style):
     """All traits of the events ``ids``, as one UNION ALL.
 
-    ``trait_tables`` maps each trait type to its table. A row is
+    ``trait_tables`` maps each trait type to its table; ``ids_style``
+    says how ``ids`` is bound (see ids_bound). A row is
     (event_id, key, value of the first type, value of the second, ...):
     each branch is a primary-key lookup in one table, so a page costs
     one round trip instead of one per table.
@@ -64,7 +103,7 @@ def traits_query(dialect_name, trait_tables):
     return sa.union_all(*_trait_branches(
         dialect_name, trait_tables,
         lambda table: [table.c.event_id],
-        lambda table: ids_bound(dialect_name, table.c.event_id)))
+        lambda table: ids_bound(ids_style, table.c.event_id)))
 
 
 def one_event_traits_query(dialect_name, trait_tables):
