@@ -450,6 +450,17 @@ class Connection(base.Connection):
                                    for table in trait_tables.values()]
         self._page_rows_query = prepared.planned_once(EVENT_ROWS.where(
             page_reads.ids_bound(ids_style, EVENT.c.id)))
+        # SQLite reads a page's rows and traits on the DBAPI cursor, in
+        # the listing's transaction (see direct_reads.py).
+        self._direct_page_rows = self._direct_page_traits = None
+        if ids_style == page_reads.JSON_IDS:
+            text = sa.String()
+            self._direct_page_rows = direct_reads.DirectStatement(
+                EVENT_ROWS.where(page_reads.ids_bound(
+                    ids_style, EVENT.c.id, text)), self.engine.dialect)
+            self._direct_page_traits = direct_reads.DirectStatement(
+                page_reads.traits_query('sqlite', trait_tables, ids_style,
+                                        text), self.engine.dialect)
         # {shape: statement} of unfiltered listings (see _kept).
         self._statements = {}
         # MariaDB has no LATERAL, and SQLite no round trip to save:
@@ -1154,7 +1165,12 @@ class Connection(base.Connection):
         One statement for every page, whatever its filters and order:
         the ids come in page order, so the rows are put in it here.
         """
-        rows = db.execute(self._page_rows_query, {'ids': ids}).all()
+        if self._direct_page_rows is not None:
+            rows = direct_reads.rows_within(
+                db, self._direct_page_rows,
+                {'ids': page_reads.json_ids(ids)})
+        else:
+            rows = db.execute(self._page_rows_query, {'ids': ids}).all()
         position = {event_id: n for n, event_id in enumerate(ids)}
         rows.sort(key=lambda row: position[row[0]])
         return rows
@@ -1326,6 +1342,13 @@ class Connection(base.Connection):
                 and not self._prepares()):
             # Prepared, the statement carries it.
             db.exec_driver_sql(SERIAL_PLANS)
+        if self._direct_page_traits is not None:
+            rows = direct_reads.rows_within(
+                db, self._direct_page_traits,
+                {'ids': page_reads.json_ids(event_ids)}, decode=False)
+            rows.sort(key=page_reads.EVENT_THEN_NAME)
+            return _traits_by_event(rows,
+                                    self._direct_page_traits.processors[2:])
         rows, processors = page_reads.fetch_traits(
             db, self._traits_query, list(event_ids),
             self._trait_value_types)

@@ -101,3 +101,16 @@ def cursor(engine, snapshot=False):
                 connection.rollback()
     finally:
         connection.close()
+
+
+def rows_within(db, statement, values, decode=True):
+    """``statement.rows`` on the DBAPI connection of Connection ``db``.
+
+    The statement runs in whatever transaction ``db`` is in, so it reads
+    the state the statements ``db`` ran before it read.
+    """
+    cur = db.connection.dbapi_connection.cursor()
+    try:
+        return statement.rows(cur, values, decode)
+    finally:
+        cur.close()

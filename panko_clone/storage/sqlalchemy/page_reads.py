@@ -26,7 +26,12 @@ class IdList(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        return '[%s]' % ','.join(['%d' % event_id for event_id in value])
+        return json_ids(value)
+
+
+def json_ids(ids):
+    """Integer ``ids`` as the text of a JSON array."""
+    return '[%s]' % ','.join(['%d' % event_id for event_id in ids])
 
 
 # How a statement binds a list of ids (see ids_bound).
@@ -46,8 +51,11 @@ def id_list_style(dialect_name, json_each=False):
     return EXPANDING_IDS
 
 
-def ids_bound(style, column):
+def ids_bound(style, column, json_type=None):
     """``column`` among the bound list ``ids``, bound as ``style`` says.
+
+    With JSON_IDS, ``ids`` is an :class:`IdList` unless ``json_type``
+    says otherwise (``String``: the caller binds the JSON text itself).
 
     With ARRAY_IDS or JSON_IDS the statement's text is the same
     whatever the page's size: PostgreSQL takes the list as one array
@@ -61,8 +69,8 @@ def ids_bound(style, column):
         return column == sa.any_(sa.bindparam(
             'ids', type_=postgresql.ARRAY(sa.Integer)))
     if style == JSON_IDS:
-        listed = sa.func.json_each(
-            sa.bindparam('ids', type_=IdList())).table_valued('value')
+        listed = sa.func.json_each(sa.bindparam(
+            'ids', type_=json_type or IdList())).table_valued('value')
         return column.in_(sa.select(listed.c.value))
     return column.in_(sa.bindparam('ids', expanding=True))
 
@@ -91,11 +99,11 @@ def _trait_branches(dialect_name, trait_tables, lead, where):
     return branches
 
 
-def traits_query(dialect_name, trait_tables, ids_style):
+def traits_query(dialect_name, trait_tables, ids_style, json_type=None):
     """All traits of the events ``ids``, as one UNION ALL.
 
     ``trait_tables`` maps each trait type to its table; ``ids_style``
-    says how ``ids`` is bound (see ids_bound). A row is
+    and ``json_type`` say how ``ids`` is bound (see ids_bound). A row is
     (event_id, key, value of the first type, value of the second, ...):
     each branch is a primary-key lookup in one table, so a page costs
     one round trip instead of one per table.
@@ -103,7 +111,7 @@ def traits_query(dialect_name, trait_tables, ids_style):
     return sa.union_all(*_trait_branches(
         dialect_name, trait_tables,
         lambda table: [table.c.event_id],
-        lambda table: ids_bound(ids_style, table.c.event_id)))
+        lambda table: ids_bound(ids_style, table.c.event_id, json_type)))
 
 
 def one_event_traits_query(dialect_name, trait_tables):
