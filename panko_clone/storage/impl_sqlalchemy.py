@@ -442,25 +442,24 @@ class Connection(base.Connection):
         ids_style = page_reads.id_list_style(
             self.engine.dialect.name,
             json_each=self._sqlite_json_each())
-        self._traits_query = prepared.planned_once(
-            page_reads.traits_query(self.engine.dialect.name,
-                                    trait_tables, ids_style),
-            SERIAL_PLANS + '; ')
         self._trait_value_types = [table.c.value.type
                                    for table in trait_tables.values()]
-        self._page_rows_query = prepared.planned_once(EVENT_ROWS.where(
-            page_reads.ids_bound(ids_style, EVENT.c.id)))
+        traits_query = page_reads.traits_query(
+            self.engine.dialect.name, trait_tables, ids_style)
+        page_rows_query = EVENT_ROWS.where(
+            page_reads.ids_bound(ids_style, EVENT.c.id))
         # SQLite reads a page's rows and traits on the DBAPI cursor, in
-        # the listing's transaction (see direct_reads.py).
+        # the listing's transaction (see direct_reads.py); elsewhere
+        # through SQLAlchemy.
         self._direct_page_rows = self._direct_page_traits = None
         if ids_style == page_reads.JSON_IDS:
-            text = sa.String()
             self._direct_page_rows = direct_reads.DirectStatement(
-                EVENT_ROWS.where(page_reads.ids_bound(
-                    ids_style, EVENT.c.id, text)), self.engine.dialect)
+                page_rows_query, self.engine.dialect)
             self._direct_page_traits = direct_reads.DirectStatement(
-                page_reads.traits_query('sqlite', trait_tables, ids_style,
-                                        text), self.engine.dialect)
+                traits_query, self.engine.dialect)
+        self._traits_query = prepared.planned_once(
+            traits_query, SERIAL_PLANS + '; ')
+        self._page_rows_query = prepared.planned_once(page_rows_query)
         # {shape: statement} of unfiltered listings (see _kept).
         self._statements = {}
         # MariaDB has no LATERAL, and SQLite no round trip to save:

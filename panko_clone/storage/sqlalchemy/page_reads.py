@@ -16,19 +16,6 @@ from sqlalchemy.dialects import postgresql
 EVENT_THEN_NAME = operator.itemgetter(0, 1)
 
 
-class IdList(sa.types.TypeDecorator):
-    """A list of integer ids bound as one JSON array (SQLite).
-
-    Read back by ``json_each`` in :func:`ids_bound`.
-    """
-
-    impl = sa.String
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        return json_ids(value)
-
-
 def json_ids(ids):
     """Integer ``ids`` as the text of a JSON array."""
     return '[%s]' % ','.join(['%d' % event_id for event_id in ids])
@@ -51,12 +38,10 @@ def id_list_style(dialect_name, json_each=False):
     return EXPANDING_IDS
 
 
-def ids_bound(style, column, json_type=None):
+def ids_bound(style, column):
     """``column`` among the bound list ``ids``, bound as ``style`` says.
 
-    With JSON_IDS, ``ids`` is an :class:`IdList` unless ``json_type``
-    says otherwise (``String``: the caller binds the JSON text itself).
-
+    With JSON_IDS the caller binds the text :func:`json_ids` makes.
     With ARRAY_IDS or JSON_IDS the statement's text is the same
     whatever the page's size: PostgreSQL takes the list as one array
     parameter (``= ANY``), SQLite as one JSON array that ``json_each``
@@ -69,8 +54,8 @@ def ids_bound(style, column, json_type=None):
         return column == sa.any_(sa.bindparam(
             'ids', type_=postgresql.ARRAY(sa.Integer)))
     if style == JSON_IDS:
-        listed = sa.func.json_each(sa.bindparam(
-            'ids', type_=json_type or IdList())).table_valued('value')
+        listed = sa.func.json_each(
+            sa.bindparam('ids', type_=sa.String())).table_valued('value')
         return column.in_(sa.select(listed.c.value))
     return column.in_(sa.bindparam('ids', expanding=True))
 
@@ -99,11 +84,11 @@ def _trait_branches(dialect_name, trait_tables, lead, where):
     return branches
 
 
-def traits_query(dialect_name, trait_tables, ids_style, json_type=None):
+def traits_query(dialect_name, trait_tables, ids_style):
     """All traits of the events ``ids``, as one UNION ALL.
 
     ``trait_tables`` maps each trait type to its table; ``ids_style``
-    and ``json_type`` say how ``ids`` is bound (see ids_bound). A row is
+    says how ``ids`` is bound (see ids_bound). A row is
     (event_id, key, value of the first type, value of the second, ...):
     each branch is a primary-key lookup in one table, so a page costs
     one round trip instead of one per table.
@@ -111,7 +96,7 @@ def traits_query(dialect_name, trait_tables, ids_style, json_type=None):
     return sa.union_all(*_trait_branches(
         dialect_name, trait_tables,
         lambda table: [table.c.event_id],
-        lambda table: ids_bound(ids_style, table.c.event_id, json_type)))
+        lambda table: ids_bound(ids_style, table.c.event_id)))
 
 
 def one_event_traits_query(dialect_name, trait_tables):
