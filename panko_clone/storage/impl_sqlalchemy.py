@@ -511,13 +511,27 @@ class Connection(base.Connection):
         transaction one snapshot, and on SQLite, with no round trips,
         reads keep their transaction.
         """
-        with self.engine.connect() as db:
-            if not self._reads_outside_transactions:
+        if not self._reads_outside_transactions:
+            with self.engine.connect() as db:
                 yield db
-                return
-            # Flipped on the DBAPI connection, where it costs no round
-            # trip; SQLAlchemy's AUTOCOMMIT isolation level would reset
-            # it with a SET on the way back to the pool.
+            return
+        with self._autocommitting() as db:
+            yield db
+
+    @contextlib.contextmanager
+    def _autocommitting(self):
+        """A pooled connection on which each statement commits alone.
+
+        Flipped on the DBAPI connection (``autocommit``, which psycopg2,
+        psycopg and pg8000 all have), where it costs no round trip.
+        SQLAlchemy's AUTOCOMMIT isolation level does the same but, on
+        the way back to the pool, sets the default level back
+        explicitly; psycopg2 then sends a ``SET
+        default_transaction_isolation`` whenever autocommit is turned
+        off on that connection: a round trip more for every read it
+        serves (the event types: 0.33 ms against 0.26-0.30).
+        """
+        with self.engine.connect() as db:
             dbapi_connection = db.connection.dbapi_connection
             dbapi_connection.autocommit = True
             try:
@@ -565,9 +579,7 @@ class Connection(base.Connection):
         # indexes answer without a heap fetch per row. It only reads
         # the pages changed since the last run, and runs outside a
         # transaction.
-        autocommit = self.engine.execution_options(
-            isolation_level='AUTOCOMMIT')
-        with autocommit.connect() as db:
+        with self._autocommitting() as db:
             for table in models.Base.metadata.sorted_tables:
                 db.execute(sa.text('VACUUM (ANALYZE) %s' % table.name))
             self._analyzed_rows = self._estimated_rows(db)

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from panko_clone import storage
+from panko_clone.storage import impl_sqlalchemy
 from tests import conftest
 from tests.helpers import at, event, ids
 
@@ -173,3 +174,44 @@ def test_an_unreachable_database_is_reported_then_recovered(conn, listed):
     looked_up(conn)
     assert conn.record_events([event('e9', 'T', at(seconds=9),
                                      {'n': 9})]).created == ['e9']
+
+
+def vacuums_of_event(db):
+    return db.execute(sa.text(
+        "SELECT vacuum_count FROM pg_stat_user_tables "
+        "WHERE relname = 'event'")).scalar()
+
+
+def last_statements(conn):
+    """The last statement of every other session on ``conn``'s store."""
+    with conn.engine.connect() as db:
+        return db.execute(sa.text(
+            'SELECT query FROM pg_stat_activity WHERE datname = '
+            'current_database() AND pid <> pg_backend_pid()')).scalars(
+            ).all()
+
+
+def test_reads_after_a_statistics_refresh_send_only_their_query(conn, conf):
+    # The store runs VACUUM ANALYZE, outside a transaction, as it grows.
+    # Done through SQLAlchemy's AUTOCOMMIT isolation level, that left
+    # its pooled connection with an explicit isolation level, and
+    # psycopg2 then followed every later read on it with a SET of
+    # default_transaction_isolation: a round trip more per read.
+    own = storage.get_connection_from_config(conf)
+    try:
+        with own.engine.connect() as db:
+            vacuums = vacuums_of_event(db)
+        growth = impl_sqlalchemy.ANALYZE_MIN_ROWS
+        own.record_events([event('g%d' % n, 'T', at(seconds=n), {'n': n})
+                           for n in range(growth)])
+        with own.engine.connect() as db:
+            assert vacuums_of_event(db) > vacuums
+        # The pool hands its connections out in turn: each one serves
+        # a read.
+        for _ in range(own.engine.pool.checkedin() + 1):
+            assert own.get_event_types() == ['T']
+        statements = last_statements(conn)
+        assert statements
+        assert not [s for s in statements if s.startswith('SET ')]
+    finally:
+        conftest.close_connection(own)
