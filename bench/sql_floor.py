@@ -27,11 +27,24 @@ class Floor:
     def __init__(self, engine):
         self.dialect = engine.dialect.name
         self.raw = engine.raw_connection()
+        # On PostgreSQL the driver reads outside a transaction (see its
+        # ``_reading``); so does the floor. psycopg2's implicit BEGIN
+        # and a ROLLBACK after each query would be two round trips the
+        # driver does not make, most of a small query's time: the event
+        # types took 0.30 ms with them, 0.12 without, on a small store.
+        self.autocommit = self.dialect == 'postgresql'
+        if self.autocommit:
+            self.raw.dbapi_connection.autocommit = True
         quote = '`' if self.dialect == 'mysql' else '"'
         self.names = {'desc': quote + 'desc' + quote,
                       'key': quote + 'key' + quote}
 
     def close(self):
+        dbapi_connection = self.raw.dbapi_connection
+        if self.autocommit and dbapi_connection is not None:
+            # The connection goes back to the driver's pool, whose
+            # writes rely on transactions.
+            dbapi_connection.autocommit = False
         self.raw.close()
 
     def ts(self, value):
@@ -55,7 +68,8 @@ class Floor:
 
     def done(self):
         # No transaction (and no snapshot) outlives a query.
-        self.raw.rollback()
+        if not self.autocommit:
+            self.raw.rollback()
 
     def caller(self, key):
         """The floor of query ``key`` as a call of its parameters."""
