@@ -76,10 +76,17 @@ def analyze(conn):
     if engine is None:
         return
     if engine.dialect.name == 'postgresql':
-        with engine.connect().execution_options(
-                isolation_level='AUTOCOMMIT') as db:
-            db.execute(sa.text('VACUUM ANALYZE'))
-            db.execute(sa.text('CHECKPOINT'))
+        # On a connection of its own: one of the store's pool, once run
+        # at the AUTOCOMMIT isolation level, would cost every timed read
+        # on it a round trip more (see the driver's _autocommitting).
+        own = sa.create_engine(engine.url, isolation_level='AUTOCOMMIT',
+                               poolclass=sa.pool.NullPool)
+        try:
+            with own.connect() as db:
+                db.execute(sa.text('VACUUM ANALYZE'))
+                db.execute(sa.text('CHECKPOINT'))
+        finally:
+            own.dispose()
         return
     with engine.begin() as db:
         if engine.dialect.name == 'mysql':
