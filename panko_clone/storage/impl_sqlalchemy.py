@@ -593,6 +593,23 @@ class Connection(base.Connection):
             "AND relkind = 'r' AND pg_table_is_visible(oid)")).scalar()
             or 0)
 
+    def _refresh_statistics_if_grown(self, count):
+        """``_note_growth`` for a batch that is already committed.
+
+        Fresh statistics only speed reads up: a refresh that fails (a
+        ``statement_timeout`` or ``lock_timeout`` that VACUUM ran into,
+        the connection lost after the commit) is logged, and tried
+        again once the store has grown as much again, instead of
+        reporting the stored batch as failed, which would have the
+        client send it again and be told its events were duplicates.
+        """
+        try:
+            self._note_growth(count)
+        except (db_exc.DBError, sa.exc.DBAPIError) as err:
+            self._grown = 0
+            LOG.warning('Refreshing the planner statistics failed (%s); '
+                        'the events are stored', err)
+
     def _note_growth(self, count):
         """ANALYZE once the store has grown by half since the last time.
 
@@ -697,7 +714,7 @@ class Connection(base.Connection):
                 db, [self._event_row(e, type_ids) for e in fresh])
             self._insert_traits(db, fresh, event_ids)
             self._add_trait_types(db, fresh, type_ids)
-        self._note_growth(len(fresh))
+        self._refresh_statistics_if_grown(len(fresh))
         created = [e.message_id for e in fresh]
         duplicates = [m for m in ids if m in stored] + in_call_duplicates
         return base.Recorded(created, duplicates)

@@ -215,3 +215,32 @@ def test_reads_after_a_statistics_refresh_send_only_their_query(conn, conf):
         assert not [s for s in statements if s.startswith('SET ')]
     finally:
         conftest.close_connection(own)
+
+
+def test_a_failed_statistics_refresh_does_not_fail_the_batch(conn, conf,
+                                                             caplog):
+    # VACUUM waits for a lock another session holds and gives up at
+    # the store's lock_timeout, after the batch has been committed: the
+    # batch is reported as created, and stored, all the same.
+    url = conn.engine.url.update_query_dict(
+        {'options': '-c lock_timeout=200'}).render_as_string(
+        hide_password=False)
+    own = storage.get_connection(url, conf)
+    ids_ = ['v%d' % n for n in range(impl_sqlalchemy.ANALYZE_MIN_ROWS)]
+    try:
+        with conn.engine.connect() as holder:
+            holder.execute(sa.text(
+                'LOCK TABLE event IN SHARE UPDATE EXCLUSIVE MODE'))
+            recorded = own.record_events([
+                event(mid, 'T', at(seconds=n), {'n': n})
+                for n, mid in enumerate(ids_)])
+            holder.rollback()
+        assert 'Refreshing the planner statistics failed' in caplog.text
+        assert (recorded.created, recorded.duplicates) == (ids_, [])
+        stored = own.get_events(storage.EventFilter(event_type='T'))
+        assert sorted(e.message_id for e in stored) == sorted(ids_)
+        # Writes go on as usual once the lock is gone.
+        again = own.record_events([event('w1', 'T', at(days=1), {})])
+        assert again.created == ['w1']
+    finally:
+        conftest.close_connection(own)
