@@ -448,15 +448,18 @@ class Connection(base.Connection):
             self.engine.dialect.name, trait_tables, ids_style)
         page_rows_query = EVENT_ROWS.where(
             page_reads.ids_bound(ids_style, EVENT.c.id))
-        # SQLite reads a page's rows and traits on the DBAPI cursor, in
-        # the listing's transaction (see direct_reads.py); elsewhere
-        # through SQLAlchemy.
+        # SQLite reads a page's rows and traits (a statement per trait
+        # table) on the DBAPI cursor, in the listing's transaction (see
+        # direct_reads.py); elsewhere through SQLAlchemy.
         self._direct_page_rows = self._direct_page_traits = None
         if ids_style == page_reads.JSON_IDS:
             self._direct_page_rows = direct_reads.DirectStatement(
                 page_rows_query, self.engine.dialect)
-            self._direct_page_traits = direct_reads.DirectStatement(
-                traits_query, self.engine.dialect)
+            self._direct_page_traits = [
+                (dtype, direct_reads.DirectStatement(query,
+                                                     self.engine.dialect))
+                for dtype, query in page_reads.traits_queries_by_type(
+                    trait_tables, ids_style).items()]
         self._traits_query = prepared.planned_once(
             traits_query, SERIAL_PLANS + '; ')
         self._page_rows_query = prepared.planned_once(page_rows_query)
@@ -1371,16 +1374,40 @@ class Connection(base.Connection):
             # Prepared, the statement carries it.
             db.exec_driver_sql(SERIAL_PLANS)
         if self._direct_page_traits is not None:
-            rows = direct_reads.rows_within(
-                db, self._direct_page_traits,
-                {'ids': page_reads.json_ids(event_ids)}, decode=False)
-            rows.sort(key=page_reads.EVENT_THEN_NAME)
-            return _traits_by_event(rows,
-                                    self._direct_page_traits.processors[2:])
+            return self._direct_traits_of(db, event_ids)
         rows, processors = page_reads.fetch_traits(
             db, self._traits_query, list(event_ids),
             self._trait_value_types)
         return _traits_by_event(rows, processors)
+
+    def _direct_traits_of(self, db, event_ids):
+        """``_traits_of`` on SQLite: a statement per trait table.
+
+        Each row becomes its table's type of Trait as it is read; the
+        (event id, name, Trait) rows are then put in page order.
+        """
+        values = {'ids': page_reads.json_ids(event_ids)}
+        rows = []
+        for dtype, statement in self._direct_page_traits:
+            process = statement.processors[2]
+            found = direct_reads.rows_within(db, statement, values,
+                                             decode=False)
+            if process is None:
+                rows.extend([(event_id, key, Trait(key, dtype, value))
+                             for event_id, key, value in found])
+            else:
+                rows.extend([(event_id, key,
+                              Trait(key, dtype, process(value)))
+                             for event_id, key, value in found])
+        rows.sort(key=page_reads.EVENT_THEN_NAME)
+        traits = {}
+        last = None
+        for event_id, _, trait in rows:
+            if event_id != last:
+                last = event_id
+                traits[event_id] = of_event = []
+            of_event.append(trait)
+        return traits
 
     @_reconnecting
     def get_event_types(self):

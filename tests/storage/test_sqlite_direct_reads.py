@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from panko_clone import storage
 from panko_clone.storage import impl_sqlalchemy
+from panko_clone.storage.models import Trait
 from tests import conftest
-from tests.helpers import event, fetch, ids, make_conf
+from tests.helpers import at, event, fetch, ids, make_conf
 
 
 @pytest.fixture(scope='module', params=('sqlite',))
@@ -67,14 +68,20 @@ def test_pages_and_their_traits_either_way(tmp_path, monkeypatch,
         store.upgrade()
         names = ['e%03d' % n for n in range(150)]
         store.record_events([
-            event(name, traits={'n': n, 'name': name, 'project_id': 'p'})
+            event(name, traits={'n': n, 'name': name, 'project_id': 'p',
+                                'load': n / 2, 'seen': at(minutes=n)})
             for n, name in enumerate(names)])
         page = fetch(store, {'limit': 120})
         assert ids(page) == sorted(names)[:120]
         for got in page:
-            assert sorted((t.name, t.value) for t in got.traits) == [
-                ('n', names.index(got.message_id)),
-                ('name', got.message_id), ('project_id', 'p')]
+            n = names.index(got.message_id)
+            # Each of the four types, in name order, decoded as stored.
+            assert [(t.name, t.dtype, t.value) for t in got.traits] == [
+                ('load', Trait.FLOAT_TYPE, n / 2),
+                ('n', Trait.INT_TYPE, n),
+                ('name', Trait.TEXT_TYPE, got.message_id),
+                ('project_id', Trait.TEXT_TYPE, 'p'),
+                ('seen', Trait.DATETIME_TYPE, at(minutes=n))]
         rest = fetch(store, {'limit': 120, 'marker': page[-1].message_id})
         assert ids(rest) == sorted(names)[120:]
         assert ids(fetch(store, {'limit': 5}, admin_proj='p')) == names[:5]
