@@ -1384,7 +1384,8 @@ class Connection(base.Connection):
         """``_traits_of`` on SQLite: a statement per trait table.
 
         Each row becomes its table's type of Trait as it is read; the
-        (event id, name, Trait) rows are then put in page order.
+        (event id, name, Trait) rows are then sorted by event and name,
+        the order an event's traits are handed out in.
         """
         values = {'ids': page_reads.json_ids(event_ids)}
         rows = []
