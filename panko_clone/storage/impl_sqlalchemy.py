@@ -444,14 +444,14 @@ class Connection(base.Connection):
             json_each=self._sqlite_json_each())
         self._trait_value_types = [table.c.value.type
                                    for table in trait_tables.values()]
-        traits_query = page_reads.traits_query(
-            self.engine.dialect.name, trait_tables, ids_style)
         page_rows_query = EVENT_ROWS.where(
             page_reads.ids_bound(ids_style, EVENT.c.id))
         # SQLite reads a page's rows and traits (a statement per trait
         # table) on the DBAPI cursor, in the listing's transaction (see
-        # direct_reads.py); elsewhere through SQLAlchemy.
+        # direct_reads.py); elsewhere through SQLAlchemy. Each driver
+        # builds only the statements of its own way.
         self._direct_page_rows = self._direct_page_traits = None
+        self._page_rows_query = self._traits_query = None
         if ids_style == page_reads.JSON_IDS:
             self._direct_page_rows = direct_reads.DirectStatement(
                 page_rows_query, self.engine.dialect)
@@ -460,9 +460,12 @@ class Connection(base.Connection):
                                                      self.engine.dialect))
                 for dtype, query in page_reads.traits_queries_by_type(
                     trait_tables, ids_style).items()]
-        self._traits_query = prepared.planned_once(
-            traits_query, SERIAL_PLANS + '; ')
-        self._page_rows_query = prepared.planned_once(page_rows_query)
+        else:
+            self._page_rows_query = prepared.planned_once(page_rows_query)
+            self._traits_query = prepared.planned_once(
+                page_reads.traits_query(self.engine.dialect.name,
+                                        trait_tables, ids_style),
+                SERIAL_PLANS + '; ')
         # {shape: statement} of unfiltered listings (see _kept).
         self._statements = {}
         # MariaDB has no LATERAL, and SQLite no round trip to save:
