@@ -1044,6 +1044,13 @@ class Connection(base.Connection):
                 if marker_row is None:
                     raise storage.InvalidMarker(
                         'Marker %s not found.' % marker)
+                if (marker_row['generated'] is None
+                        and any(key == 'generated' for key, _ in sort)):
+                    # Only an adopted Panko row can lack the time; the
+                    # keyset conditions compare with it.
+                    raise storage.InvalidMarker(
+                        'Marker %s has no generated time to page after; '
+                        'sort by message_id to page past it.' % marker)
             page_ids = rows = None
             if driver is not None:
                 if marker_row is not None:
