@@ -294,4 +294,3 @@ class TestWideTraitRange:
             {'key': 'n', 'op': 'lt', 'integer': 12}])
         assert got == expected_order(
             events, lambda e: 5 < value_of(e, 'n') < 12, descending=True)
-
