@@ -266,7 +266,7 @@ class Connection(base.Connection):
         with self._lock:
             events = self._matching(event_filter)
             _sort_events(events, sort)
-            if marker is not None:
+            if marker:
                 positions = [i for i, e in enumerate(events)
                              if e.message_id == marker]
                 if not positions:

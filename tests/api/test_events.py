@@ -457,6 +457,10 @@ def test_marker_with_filter(app, data):
     assert listed_ids(app, params + [('marker', 'ev-3')]) == []
 
 
+def test_empty_marker_is_the_first_page(app, data):
+    assert listed_ids(app, [('marker', ''), ('limit', '2')]) == ORDER[:2]
+
+
 def test_unknown_marker(app, data):
     resp = listing(app, [('marker', 'no-such-event')], status=400)
     assert_error(resp, 400)

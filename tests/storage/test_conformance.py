@@ -513,6 +513,13 @@ class TestPagination:
                                         'integer': 1}]))
         assert got == ['p2', 'p4']
 
+    @pytest.mark.parametrize('marker', [None, ''])
+    def test_no_marker_starts_at_the_first_page(self, pages, marker):
+        # Panko took an empty marker for none; clients send ``marker=``
+        # for a first page.
+        assert ids(fetch(pages, {'limit': 2, 'marker': marker})) == [
+            'p3', 'p1']
+
     def test_unknown_marker_raises(self, pages):
         with pytest.raises(storage.InvalidMarker):
             fetch(pages, {'limit': 2, 'marker': 'no-such-event'})
