@@ -905,6 +905,20 @@ class Connection(base.Connection):
                     *self._trait_bounds(table, key, bounds))))
         return conditions
 
+    def _driven_by(self, driver):
+        """The ``driver`` group as conditions on one event, if any.
+
+        A walk applies its trait group itself, so ``conditions`` lack it;
+        a marker looked up without it could be an event the filter
+        excludes, and the page would go on from where that event sits.
+        """
+        if driver is None:
+            return []
+        key, dtype, bounds = driver
+        table = TRAIT_MODELS[dtype].__table__
+        return [sa.exists().where(table.c.event_id == models.Event.id,
+                                  *self._trait_bounds(table, key, bounds))]
+
     def _trait_driver(self, event_filter, sort):
         """(key, dtype, bounds) of the trait a listing should walk.
 
@@ -1034,12 +1048,13 @@ class Connection(base.Connection):
             marker_row = None
             if marker:
                 values['marker'] = marker
-                if unfiltered:
+                if unfiltered and driver is None:
                     lookup = self._kept(('marker', split),
                                         self._marker_lookup, split, [])
                 else:
                     lookup = self._marker_lookup(
-                        split, conditions, event_filter.admin_proj, marker)
+                        split, [*conditions, *self._driven_by(driver)],
+                        event_filter.admin_proj, marker)
                 marker_row = db.execute(lookup, values).mappings().first()
                 if marker_row is None:
                     raise storage.InvalidMarker(

@@ -520,6 +520,18 @@ class TestPagination:
         assert ids(fetch(pages, {'limit': 2, 'marker': marker})) == [
             'p3', 'p1']
 
+    @pytest.mark.parametrize('bound', [('ge', 2), ('eq', 4)])
+    @pytest.mark.parametrize('sort', [None, [('generated', 'desc')],
+                                      [('message_id', 'asc')]])
+    def test_marker_the_filter_excludes_raises(self, pages, bound, sort):
+        # p1 (n = 1) exists but is not in this listing, whichever way
+        # the driver finds the matches: no page continues from it.
+        op, value = bound
+        with pytest.raises(storage.InvalidMarker):
+            fetch(pages, {'limit': 2, 'marker': 'p1', 'sort': sort},
+                  traits_filter=[{'key': 'n', 'op': op,
+                                  'integer': value}])
+
     def test_unknown_marker_raises(self, pages):
         with pytest.raises(storage.InvalidMarker):
             fetch(pages, {'limit': 2, 'marker': 'no-such-event'})
