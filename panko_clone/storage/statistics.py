@@ -161,18 +161,26 @@ def not_numeric_error(param):
                       'trait; %s is not one' % (param, param))
 
 
+# Floats of this magnitude and above are summed apart, scaled down by
+# it, so that no partial sum overflows (a database may fail on that, or
+# answer 0): only the final figure can be infinite, and an average of
+# huge values stays finite.
+BIG = 2.0 ** 512
+
+
 class Numbers:
     """Min, max, sum and count of one trait, integers and floats apart.
 
     Kept apart so that integers stay exact (and stay ints) until a float
-    joins them.
+    joins them. ``fsum`` sums the floats under BIG, ``fbig`` the others
+    divided by BIG.
     """
 
     __slots__ = ('imin', 'imax', 'isum', 'icount',
-                 'fmin', 'fmax', 'fsum', 'fcount')
+                 'fmin', 'fmax', 'fsum', 'fbig', 'fcount')
 
     def __init__(self, imin=None, imax=None, isum=None, icount=0,
-                 fmin=None, fmax=None, fsum=None, fcount=0):
+                 fmin=None, fmax=None, fsum=None, fcount=0, fbig=None):
         icount, fcount = int(icount or 0), int(fcount or 0)
         self.icount, self.fcount = icount, fcount
         self.imin = int(imin) if icount else None
@@ -180,12 +188,16 @@ class Numbers:
         self.isum = int(isum) if icount else 0
         self.fmin = float(fmin) if fcount else None
         self.fmax = float(fmax) if fcount else None
-        self.fsum = float(fsum) if fcount else 0.0
+        self.fsum = float(fsum or 0.0) if fcount else 0.0
+        self.fbig = float(fbig or 0.0) if fcount else 0.0
 
     def add(self, value):
         """Count one event's value: an int or a float."""
         if isinstance(value, int):
             self.merge(Numbers(value, value, value, 1))
+        elif abs(value) >= BIG:
+            self.merge(Numbers(fmin=value, fmax=value, fbig=value / BIG,
+                               fcount=1))
         else:
             self.merge(Numbers(fmin=value, fmax=value, fsum=value,
                                fcount=1))
@@ -206,6 +218,7 @@ class Numbers:
             else:
                 self.fmin, self.fmax = other.fmin, other.fmax
             self.fsum += other.fsum
+            self.fbig += other.fbig
             self.fcount += other.fcount
 
     @property
@@ -213,17 +226,21 @@ class Numbers:
         return self.icount + self.fcount
 
     def result(self, func):
-        """The value of ``func``; None when no event had the trait."""
+        """The value of ``func``; None when no event had the trait.
+
+        A float sum beyond the largest float is infinite.
+        """
         if not self.count:
             return None
         if func == 'avg':
             if not self.fcount:
                 return self.isum / self.icount
-            return (self.isum + self.fsum) / self.count
+            return ((self.isum + self.fsum) / self.count
+                    + self.fbig / self.count * BIG)
         if func == 'sum':
             if not self.fcount:
                 return self.isum
-            return float(self.isum + self.fsum)
+            return float(self.isum + self.fsum) + self.fbig * BIG
         pick = min if func == 'min' else max
         found = [v for v in (getattr(self, 'i' + func),
                              getattr(self, 'f' + func)) if v is not None]

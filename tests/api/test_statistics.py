@@ -259,6 +259,17 @@ def test_aggregate_over_an_absent_trait_is_null(app, data):
     assert result['aggregate'] == {'sum(nothing)': None}
 
 
+def test_sums_past_every_limit_are_answered(app, conn):
+    # An integer sum past 64 bits, a float sum past the largest float:
+    # the second is infinite, which JSON has no number for: null.
+    conn.record_events([
+        event('o%d' % i, generated=at(seconds=i),
+              traits={'n': 2 ** 62, 'x': 1.5e308}) for i in range(4)])
+    resp = stats(app, aggregates(('sum', 'n'), ('sum', 'x'), ('avg', 'x')))
+    assert resp.json[0]['aggregate'] == {
+        'sum(n)': float(2 ** 64), 'sum(x)': None, 'avg(x)': 1.5e308}
+
+
 def test_aggregates_from_a_json_body(app, data):
     body = {'q': [{'field': 'event_type', 'value': 'compute'}],
             'period': 3600, 'groupby': ['trait.host'],

@@ -357,6 +357,33 @@ class TestAggregates:
             'avg(n)': float(big + 1)}
         assert type(result['aggregate']['sum(n)']) is int
 
+    def test_integer_sums_past_64_bits(self, conn):
+        # SQLite's own sum() fails here; PostgreSQL and MySQL widen.
+        conn.record_events([
+            event('o%d' % i, generated=at(seconds=i),
+                  traits={'up': 2 ** 62 + i, 'down': -2 ** 63 + i})
+            for i in range(4)])
+        [result] = stats(conn, aggregates=[('sum', 'up'), ('sum', 'down'),
+                                           ('avg', 'up'), ('min', 'down')])
+        assert result['aggregate'] == {
+            'sum(up)': 2 ** 64 + 6, 'sum(down)': -2 ** 65 + 6,
+            'avg(up)': (2 ** 64 + 6) / 4, 'min(down)': -2 ** 63}
+
+    def test_float_sum_past_the_largest_float(self, conn):
+        # PostgreSQL's sum() fails here and MySQL's answers 0; the sum
+        # is infinite, the average of the same values is not.
+        conn.record_events([
+            event('h%d' % i, generated=at(seconds=i),
+                  traits={'load': 1.5e308, 'tiny': 0.25})
+            for i in range(3)])
+        [result] = stats(conn, aggregates=[('sum', 'load'),
+                                           ('avg', 'load'),
+                                           ('max', 'load'),
+                                           ('sum', 'tiny')])
+        assert result['aggregate'] == {
+            'sum(load)': float('inf'), 'avg(load)': 1.5e308,
+            'max(load)': 1.5e308, 'sum(tiny)': 0.75}
+
     def test_negative_and_zero(self, conn):
         conn.record_events([
             event('z1', traits={'v': -5, 'f': -0.5}),

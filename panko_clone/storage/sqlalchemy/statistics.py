@@ -149,10 +149,8 @@ def event_statistics(session, conditions, event_filter, period=None,
         sa.func.min(inner.c.generated).label('first'),
         sa.func.max(inner.c.generated).label('last')]
     for j in range(len(request.params)):
-        for kind in ('i', 'f'):
-            value = inner.c['p%d_%s' % (j, kind)]
-            columns.extend([sa.func.min(value), sa.func.max(value),
-                            sa.func.sum(value), sa.func.count(value)])
+        columns.extend(_number_columns(dialect, inner.c['p%d_i' % j],
+                                       inner.c['p%d_f' % j]))
     query = sa.select(*columns)
     if grouped:
         query = query.group_by(*grouped)
@@ -180,9 +178,10 @@ def event_statistics(session, conditions, event_filter, period=None,
         count, first, last = row[position:position + 3]
         position += 3
         numbers = {}
+        width = NUMBER_COLUMNS + (dialect == 'sqlite')
         for param in request.params:
-            numbers[param] = statistics.Numbers(*row[position:position + 8])
-            position += 8
+            numbers[param] = _numbers(row[position:position + width])
+            position += width
         statistics.collect(buckets, (index, tuple(values)),
                            statistics.Bucket(count, first, last, numbers))
     if not buckets:
@@ -194,6 +193,44 @@ def event_statistics(session, conditions, event_filter, period=None,
                                                   param):
             raise statistics.not_numeric_error(param)
     return statistics.shape(request, buckets, origin, start, end)
+
+
+NUMBER_COLUMNS = 9
+
+
+def _number_columns(dialect, ints, floats):
+    """Aggregates of one param's integers and floats (see _numbers).
+
+    SQLite's sum() fails when an integer sum leaves 64 bits, so there
+    the high and low 32 bits of the values are summed apart: neither sum
+    can overflow. PostgreSQL and MySQL sum integers as exact decimals.
+    Floats are summed in two parts (see ``statistics.BIG``).
+    """
+    if dialect == 'sqlite':
+        integer_sums = [sa.func.sum(ints.bitwise_rshift(32)),
+                        sa.func.sum(ints.bitwise_and(0xFFFFFFFF))]
+    else:
+        integer_sums = [sa.func.sum(ints)]
+    big = sa.literal(statistics.BIG, sa.Float)
+    return [
+        sa.func.min(ints), sa.func.max(ints), sa.func.count(ints),
+        sa.func.min(floats), sa.func.max(floats), sa.func.count(floats),
+        sa.func.sum(sa.case((sa.func.abs(floats) < big, floats))),
+        sa.func.sum(sa.case((sa.func.abs(floats) >= big, floats
+                             * sa.literal(1 / statistics.BIG, sa.Float)))),
+        *integer_sums]
+
+
+def _numbers(values):
+    """The Numbers of one param from its _number_columns values."""
+    imin, imax, icount, fmin, fmax, fcount, fsum, fbig = values[:8]
+    if len(values) > NUMBER_COLUMNS:
+        high, low = values[8:]
+        isum = ((high or 0) << 32) + (low or 0)
+    else:
+        isum = values[8]
+    return statistics.Numbers(imin, imax, isum, icount, fmin, fmax, fsum,
+                              fcount, fbig)
 
 
 def _has_other_types(session, conditions, param):
