@@ -31,10 +31,12 @@ T0 = datetime.datetime(2014, 1, 1, 5)
 IDENTITIES = (ADMIN, ADMIN, MEMBER, SYSTEM_READER)
 
 # (field, type, values, operators) of the filters a listing draws from;
-# the times are event times, so they hit ties and bounds. Floats are
-# sums of powers of two, so every back end sums them exactly.
+# the times are event times, so they hit ties and bounds. Text in two
+# cases and with an accent sorts one way by code point and another by
+# a linguistic collation. Floats are sums of powers of two, so every
+# back end sums them exactly.
 FILTERS = (
-    ('host', 'string', ('h1', 'h2', 'h3', 'h'), 'eq ne lt ge'),
+    ('host', 'string', ('h1', 'H2', 'é3', 'h'), 'eq ne lt ge'),
     ('vcpus', 'integer', ('1', '2', '4', '3'), 'eq ne lt le gt ge'),
     ('load', 'float', ('0.25', '0.5', '1.5', '1'), 'eq ne lt le gt ge'),
     ('launched_at', 'datetime', ('2014-01-01T05:00:10',
@@ -44,7 +46,7 @@ FILTERS = (
                                    '2014-01-01T05:00:30'), 'ge'),
     ('end_timestamp', 'string', ('2014-01-01T05:00:20.000500',
                                  '2014-01-01T05:00:40'), 'le'),
-    ('event_type', 'string', ('compute.start', 'compute.end', 'volume'),
+    ('event_type', 'string', ('compute.start', 'Compute.end', 'volume'),
      'eq'),
     ('project_id', 'string', ('proj-a', 'proj-b'), 'eq'),
     ('user_id', 'string', ('user-a', 'user-b'), 'eq'),
@@ -59,7 +61,7 @@ def _events(rnd):
     for i in range(150):
         when = T0 + datetime.timedelta(
             seconds=i // 3 * 0.8, microseconds=rnd.choice((0, 0, 500)))
-        traits = {'host': rnd.choice(('h1', 'h2', 'h3')),
+        traits = {'host': rnd.choice(('h1', 'H2', 'é3')),
                   'vcpus': rnd.choice((1, 2, 4)),
                   'load': rnd.choice((0.25, 0.5, 1.5)),
                   'launched_at': when,
@@ -71,7 +73,7 @@ def _events(rnd):
         if i % 7 == 0:
             del traits['load']
         events.append(event('ev-%03d' % rnd.randrange(1000) + '-%d' % i,
-                            rnd.choice(('compute.start', 'compute.end',
+                            rnd.choice(('compute.start', 'Compute.end',
                                         'volume')),
                             when, traits, raw={'n': i}))
     return events

@@ -25,13 +25,23 @@ class Base(orm.DeclarativeBase):
     pass
 
 
+def text(length):
+    """VARCHAR(length), compared by code point on every back end.
+
+    MySQL's tables say so above; PostgreSQL's columns take the "C"
+    collation (revision e5c1a7d3f920), whatever the database's own.
+    """
+    return sa.String(length).with_variant(
+        sa.String(length, collation='C'), 'postgresql')
+
+
 class EventType(Base):
     __tablename__ = 'event_type'
     __table_args__ = (TABLE_ARGS,)
 
     id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
-    desc: orm.Mapped[str | None] = orm.mapped_column(
-        sa.String(255), unique=True)
+    desc: orm.Mapped[str | None] = orm.mapped_column(text(255),
+                                                     unique=True)
 
 
 class Event(Base):
@@ -51,16 +61,16 @@ class Event(Base):
     )
 
     id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
-    message_id: orm.Mapped[str | None] = orm.mapped_column(
-        sa.String(50), unique=True)
+    message_id: orm.Mapped[str | None] = orm.mapped_column(text(50),
+                                                           unique=True)
     generated: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
         types.PreciseTimestamp())
     raw: orm.Mapped[dict | None] = orm.mapped_column(
         types.JSONEncodedDict())
     event_type_id: orm.Mapped[int | None] = orm.mapped_column(
         sa.ForeignKey('event_type.id'))
-    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
-    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(text(255))
+    user_id: orm.Mapped[str | None] = orm.mapped_column(text(255))
 
 
 def _trait_table(name, value_type, range_index=True):
@@ -83,7 +93,7 @@ def _trait_table(name, value_type, range_index=True):
                                           sqlite_with_rowid=False)),
         'event_id': orm.mapped_column(
             sa.Integer, sa.ForeignKey('event.id'), primary_key=True),
-        'key': orm.mapped_column(sa.String(255), primary_key=True),
+        'key': orm.mapped_column(text(255), primary_key=True),
         'value': orm.mapped_column(value_type),
         'generated': orm.mapped_column(types.PreciseTimestamp()),
     }
@@ -91,7 +101,7 @@ def _trait_table(name, value_type, range_index=True):
     return type(class_name, (Base,), attrs)
 
 
-TraitText = _trait_table('trait_text', sa.String(255), range_index=False)
+TraitText = _trait_table('trait_text', text(255), range_index=False)
 TraitInt = _trait_table('trait_int', sa.BigInteger)
 TraitFloat = _trait_table('trait_float', sa.Float(53))
 TraitDatetime = _trait_table('trait_datetime', types.PreciseTimestamp())
@@ -110,5 +120,4 @@ class EventTraitType(Base):
     event_type_id: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, primary_key=True)
     dtype: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
-    key: orm.Mapped[str] = orm.mapped_column(sa.String(255),
-                                             primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(text(255), primary_key=True)
