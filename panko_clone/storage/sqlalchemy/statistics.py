@@ -148,9 +148,12 @@ def event_statistics(session, conditions, event_filter, period=None,
         sa.func.count().label('n'),
         sa.func.min(inner.c.generated).label('first'),
         sa.func.max(inner.c.generated).label('last')]
+    number_width = 0  # columns per param: one more on SQLite
     for j in range(len(request.params)):
-        columns.extend(_number_columns(dialect, inner.c['p%d_i' % j],
-                                       inner.c['p%d_f' % j]))
+        param_columns = _number_columns(dialect, inner.c['p%d_i' % j],
+                                        inner.c['p%d_f' % j])
+        number_width = len(param_columns)
+        columns.extend(param_columns)
     query = sa.select(*columns)
     if grouped:
         query = query.group_by(*grouped)
@@ -178,10 +181,9 @@ def event_statistics(session, conditions, event_filter, period=None,
         count, first, last = row[position:position + 3]
         position += 3
         numbers = {}
-        width = NUMBER_COLUMNS + (dialect == 'sqlite')
         for param in request.params:
-            numbers[param] = _numbers(row[position:position + width])
-            position += width
+            numbers[param] = _numbers(row[position:position + number_width])
+            position += number_width
         statistics.collect(buckets, (index, tuple(values)),
                            statistics.Bucket(count, first, last, numbers))
     if not buckets:
@@ -193,9 +195,6 @@ def event_statistics(session, conditions, event_filter, period=None,
                                                   param):
             raise statistics.not_numeric_error(param)
     return statistics.shape(request, buckets, origin, start, end)
-
-
-NUMBER_COLUMNS = 9
 
 
 def _number_columns(dialect, ints, floats):
@@ -223,12 +222,12 @@ def _number_columns(dialect, ints, floats):
 
 def _numbers(values):
     """The Numbers of one param from its _number_columns values."""
-    imin, imax, icount, fmin, fmax, fcount, fsum, fbig = values[:8]
-    if len(values) > NUMBER_COLUMNS:
-        high, low = values[8:]
+    imin, imax, icount, fmin, fmax, fcount, fsum, fbig, *sums = values
+    if len(sums) == 2:  # SQLite's high and low halves
+        high, low = sums
         isum = ((high or 0) << 32) + (low or 0)
     else:
-        isum = values[8]
+        [isum] = sums
     return statistics.Numbers(imin, imax, isum, icount, fmin, fmax, fsum,
                               fcount, fbig)
 
