@@ -277,6 +277,10 @@ class Run:
         report.per_thousand_table(args.sizes, self.storage, self.floor,
                                   'trait_values',
                                   'trait values (type, host)')
+        report.aggregated_table(
+            args.sizes, self.storage, self.floor,
+            [(q.key, q.label) for q in self.queries
+             if q.events is not None])
         self.print_http(http_on)
         rows = []
         if self.memory_rss is not None:

@@ -115,3 +115,28 @@ def per_thousand_table(sizes, storage, floor, key, label):
                      ms(per), ms(floor_per), ratio(per, floor_per)])
     table('per 1,000 rows returned', ['query', 'rows', 'ms/1k rows',
                                       'floor ms/1k', 'x floor'], rows)
+
+
+def aggregated_table(sizes, storage, floor, queries):
+    """Statistics per 1,000 events they aggregate.
+
+    A statistics answer has a row per bucket or group, but its work is
+    every event it counts; both sides are divided by the storage
+    answer's count, since the floor answers the same question.
+    ``queries``: (key, label) pairs.
+    """
+    rows = []
+    for key, label in queries:
+        for size in sizes:
+            got = storage[size][key]
+            base = floor[size].get(key)
+            events = got.events or None
+            per = got.median * 1000.0 / events if events else None
+            floor_per = (base.median * 1000.0 / events
+                         if base and events else None)
+            rows.append(['%s at %s' % (label, size_label(size)),
+                         str(got.events), ms(got.median), ms(per),
+                         ms(floor_per), ratio(per, floor_per)])
+    table('statistics per 1,000 events aggregated',
+          ['query', 'events', 'ms', 'ms/1k events', 'floor ms/1k',
+           'x floor'], rows)

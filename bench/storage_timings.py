@@ -18,7 +18,8 @@ from panko_clone import storage
 
 from bench import dataset
 
-Query = collections.namedtuple('Query', 'key label params call')
+Query = collections.namedtuple('Query', 'key label params call events',
+                               defaults=(None,))
 
 DAY = datetime.timedelta(days=1)
 
@@ -140,6 +141,10 @@ def build_queries():
         return conn.get_event_statistics(
             EventFilter(), period=3600, aggregates=[('count', None)])
 
+    def aggregated(answer):
+        """Events a statistics answer counts: its work, not its rows."""
+        return sum(bucket['count'] for bucket in answer)
+
     def groupby_type(conn, p):
         return conn.get_event_statistics(
             EventFilter(), groupby=['event_type'],
@@ -165,11 +170,11 @@ def build_queries():
         Query('trait_values', 'trait values (type, host)', _p_event_type,
               trait_values),
         Query('histogram_day', 'stats: 1-min histogram, 1 day', _p_day,
-              histogram_day),
+              histogram_day, aggregated),
         Query('histogram_all', 'stats: 1-hour histogram, all', _p_none,
-              histogram_all),
+              histogram_all, aggregated),
         Query('groupby_type', 'stats: count by event_type, all', _p_none,
-              groupby_type),
+              groupby_type, aggregated),
     ]
 
 
@@ -178,7 +183,8 @@ def p95(values):
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-Timing = collections.namedtuple('Timing', 'median p95 rows runs')
+Timing = collections.namedtuple('Timing', 'median p95 rows runs events',
+                                defaults=(None,))
 
 
 def parameter_lists(queries, gen, seed, repeat):
@@ -191,7 +197,7 @@ def parameter_lists(queries, gen, seed, repeat):
     return lists
 
 
-def time_in_blocks(calls, params, budget):
+def time_in_blocks(calls, params, budget, counters=()):
     """A ``Timing`` for each of ``calls``, all over the same ``params``.
 
     ``params[0]`` warms every call up. The rest are split in two halves;
@@ -209,7 +215,9 @@ def time_in_blocks(calls, params, budget):
 
     A call stops once it has spent ``budget`` seconds (after three runs
     at least), so a slow query at a large size cannot eat the run. Each
-    ``Timing`` is in milliseconds, with the rows of the call's last run.
+    ``Timing`` is in milliseconds, with the rows of the call's last run
+    and, where ``counters`` gives the call a function of its answer,
+    what that function makes of the last answer (``events``).
     """
     for call in calls:
         call(params[0])
@@ -217,7 +225,7 @@ def time_in_blocks(calls, params, budget):
     halves = (rest[:len(rest) // 2], rest[len(rest) // 2:])
     timings = [[] for _ in calls]
     spent = [0.0] * len(calls)
-    rows = [0] * len(calls)
+    answers = [()] * len(calls)
     for turn, half in enumerate(halves):
         order = list(range(len(calls)))
         if turn % 2:
@@ -227,12 +235,14 @@ def time_in_blocks(calls, params, budget):
                 if len(timings[k]) >= 3 and spent[k] > budget:
                     break
                 start = time.perf_counter()
-                rows[k] = len(list(calls[k](p)))
+                answers[k] = list(calls[k](p))
                 elapsed = time.perf_counter() - start
                 spent[k] += elapsed
                 timings[k].append(elapsed * 1000)
-    return [Timing(pystats.median(t), p95(t), r, len(t))
-            for t, r in zip(timings, rows)]
+    counters = list(counters) + [None] * (len(calls) - len(counters))
+    return [Timing(pystats.median(t), p95(t), len(a), len(t),
+                   count(a) if count else None)
+            for t, a, count in zip(timings, answers, counters)]
 
 
 def measure(conn, queries, params, budget, floor=None):
@@ -247,7 +257,8 @@ def measure(conn, queries, params, budget, floor=None):
         calls = [lambda p, q=query: q.call(conn, p)]
         if floor is not None:
             calls.append(floor.caller(query.key))
-        timings = time_in_blocks(calls, params[query.key], budget)
+        timings = time_in_blocks(calls, params[query.key], budget,
+                                 [query.events])
         storage[query.key] = timings[0]
         if floor is not None:
             floors[query.key] = timings[1]

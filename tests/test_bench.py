@@ -54,6 +54,13 @@ def _check_storage_rows(output, with_floor):
             assert floor == ratio == '-', cells
     assert NUMBER.match(_row(output, 'trait values (type, host) at 200')
                         [2])
+    # Over the whole store, statistics count every event of it.
+    for label in ('stats: 1-hour histogram, all at 200',
+                  'stats: count by event_type, all at 200'):
+        events, median, per, floor_per, ratio = _row(output, label)[1:6]
+        assert events == '200'
+        assert NUMBER.match(median) and NUMBER.match(per)
+        assert NUMBER.match(floor_per) if with_floor else floor_per == '-'
     cells = _row(output, 'memory driver, 500 events')
     assert all(NUMBER.match(c) for c in cells[1:4]), cells
 
@@ -154,6 +161,18 @@ def test_a_call_and_its_floor_run_in_blocks_taking_turns_first():
                    ('floor', 3), ('floor', 4), ('call', 3), ('call', 4)]
     assert [t.runs for t in timings] == [4, 4]
     assert [t.rows for t in timings] == [1, 1]
+
+
+def test_a_counter_reads_the_last_answer_of_its_call_alone():
+    def call(p):
+        return [{'count': p}, {'count': 1}]
+
+    timings = storage_timings.time_in_blocks(
+        [call, call], [5, 6, 7], budget=60,
+        counters=[lambda answer: sum(b['count'] for b in answer)])
+    assert timings[0].events == 8
+    assert timings[1].events is None
+    assert [t.rows for t in timings] == [2, 2]
 
 
 def test_a_call_over_its_budget_stops_after_three_runs():
