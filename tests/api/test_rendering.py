@@ -1,9 +1,10 @@
-"""Events and traits render exactly as WSME's generic code renders them.
+"""API objects render exactly as WSME's generic code renders them.
 
-The API builds its ``Event``/``Trait`` objects without WSME's validation
-and renders them with functions of its own (``wsme_fast``); these tests
-hold those shortcuts to WSME's own output, byte for byte, in JSON and in
-XML, so a change on either side shows here. No storage is involved.
+The API builds its ``Event``/``Trait``/``Statistics`` objects without
+WSME's validation and renders them with functions of its own
+(``wsme_fast``); these tests hold those shortcuts to WSME's own output,
+byte for byte, in JSON and in XML, so a change on either side shows
+here. No storage is involved.
 """
 
 import datetime
@@ -16,6 +17,7 @@ from wsme.rest import xml as wsme_xml
 
 from panko_clone.api import json_renderer
 from panko_clone.api.controllers.v2 import events
+from panko_clone.api.controllers.v2 import statistics
 from panko_clone.api.controllers.v2 import wsme_fast
 from tests.helpers import event
 
@@ -172,3 +174,43 @@ def test_served_json_is_the_document_wsme_writes():
     assert 'caf\u00e9 \U0001f600'.encode('utf-8') in body
     assert json.loads(render('', {'result': big, 'datatype': Event}))[
         'raw'] == {'n': 2 ** 70}
+
+
+STATISTICS_RESULTS = [
+    {'groupby': None, 'count': 3, 'period': 0,
+     'period_start': datetime.datetime(2014, 1, 1, 5),
+     'period_end': datetime.datetime(2014, 1, 2, 5, 0, 0, 250),
+     'duration': 120.5,
+     'duration_start': datetime.datetime(2014, 1, 1, 5, 1),
+     'duration_end': datetime.datetime(2014, 1, 1, 5, 3, 0, 500000),
+     'aggregate': {'count': 3, 'sum(memory_mb)': 2 ** 70,
+                   'avg(load)': 0.25, 'max(load)': float('inf'),
+                   'min(disk_gb)': None}},
+    {'groupby': {'event_type': 'caf\u00e9 <&>', 'trait.host': None},
+     'count': 1, 'period': 60,
+     'period_start': datetime.datetime(2014, 1, 1),
+     'period_end': datetime.datetime(2014, 1, 1, 0, 1),
+     'duration': 0.0,
+     'duration_start': datetime.datetime(2014, 1, 1, 0, 0, 7),
+     'duration_end': datetime.datetime(2014, 1, 1, 0, 0, 7),
+     'aggregate': {}},
+    {'groupby': {}, 'count': 0, 'period': 0, 'period_start': None,
+     'period_end': None, 'duration': None, 'duration_start': None,
+     'duration_end': None, 'aggregate': {'count': 0}},
+]
+
+
+@pytest.mark.parametrize('result', STATISTICS_RESULTS,
+                         ids=['aggregates', 'groupby', 'nulls'])
+def test_statistics_as_wsme_builds_and_renders_them(result):
+    Statistics = statistics.Statistics
+    fast = Statistics.from_result(result)
+    checked = Statistics(**result)
+    assert json.dumps(statistics.statistics_json(fast)) == generic_json(
+        Statistics, checked)
+    page_type = wtypes.registry.resolve_type([Statistics])
+    for encode in (wsme_json.encode_result, wsme_xml.encode_result):
+        assert encode([fast], page_type) == encode([checked], page_type)
+    # The aggregates are floats, as WSME's validation makes them.
+    assert all(v is None or isinstance(v, float)
+               for v in fast.aggregate.values())

@@ -203,7 +203,7 @@ def event_json(event):
         traits_data = [trait_json(t) for t in traits]
     return {'message_id': holder.message_id,
             'event_type': holder.event_type,
-            'generated': _isoformat(holder.generated),
+            'generated': wsme_fast.isoformat(holder.generated),
             'traits': traits_data,
             'raw': holder.raw}
 
@@ -218,7 +218,7 @@ def event_xml(key, event):
     text_element = wsme_fast.text_element
     text_element(element, 'message_id', holder.message_id)
     text_element(element, 'event_type', holder.event_type)
-    text_element(element, 'generated', _isoformat(holder.generated))
+    text_element(element, 'generated', wsme_fast.isoformat(holder.generated))
     traits = holder.traits
     if traits is None:
         text_element(element, 'traits', None)
@@ -228,11 +228,6 @@ def event_xml(key, event):
     raw = holder.raw
     text_element(element, 'raw', None if raw is None else str(raw))
     return element
-
-
-def _isoformat(when):
-    """A datetime as WSME writes one, in JSON as in XML."""
-    return None if when is None else when.isoformat()
 
 
 wsme_fast.render_with(Trait, trait_json, trait_xml)

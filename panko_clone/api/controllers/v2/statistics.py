@@ -24,6 +24,7 @@ from panko_clone.api.controllers.v2 import base
 from panko_clone.api.controllers.v2 import capabilities
 from panko_clone.api.controllers.v2 import query
 from panko_clone.api.controllers.v2 import rbac
+from panko_clone.api.controllers.v2 import wsme_fast
 from panko_clone import policy
 from panko_clone.storage import statistics as storage_statistics
 
@@ -70,9 +71,28 @@ class Statistics(wtypes.Base):
 
     @classmethod
     def from_result(cls, result):
-        return cls(**{name: result[name] for name in (
-            'groupby', 'count', 'period', 'period_start', 'period_end',
-            'duration', 'duration_start', 'duration_end', 'aggregate')})
+        """The bucket of a storage answer, built as WSME would build it.
+
+        A histogram has up to a bucket a minute, and WSME's validating
+        constructor and generic rendering cost some 40 us a bucket, most
+        of a statistics request's CPU. The storage answer's values are
+        of the declared types already but for the aggregates, which
+        WSME promotes to float; so they are promoted here, and the rest
+        go into the holder as they are (``wsme_fast``).
+        """
+        statistics, holder = wsme_fast.bare(cls)
+        groupby = result['groupby']
+        holder.groupby = None if groupby is None else dict(groupby)
+        holder.count = result['count']
+        holder.period = result['period']
+        holder.period_start = result['period_start']
+        holder.period_end = result['period_end']
+        holder.duration = result['duration']
+        holder.duration_start = result['duration_start']
+        holder.duration_end = result['duration_end']
+        holder.aggregate = {name: as_float(value) for name, value
+                            in result['aggregate'].items()}
+        return statistics
 
     @classmethod
     def sample(cls):
@@ -85,6 +105,35 @@ class Statistics(wtypes.Base):
                    duration_start=datetime.datetime(2015, 1, 1, 12, 10),
                    duration_end=datetime.datetime(2015, 1, 1, 12, 40),
                    aggregate={'count': 4, 'avg(memory_mb)': 2048.0})
+
+
+def as_float(value):
+    """``value`` as WSME's validation makes a float attribute of it."""
+    if value is None or isinstance(value, float):
+        return value
+    return float(value)
+
+
+def statistics_json(statistics):
+    """``statistics`` as JSON data; AttributeError if a value is unset.
+
+    The keys in WSME's order (its attributes' declaration order).
+    """
+    holder = wsme_fast.held(statistics)
+    isoformat = wsme_fast.isoformat
+    return {'groupby': holder.groupby,
+            'count': holder.count,
+            'period': holder.period,
+            'period_start': isoformat(holder.period_start),
+            'period_end': isoformat(holder.period_end),
+            'duration': holder.duration,
+            'duration_start': isoformat(holder.duration_start),
+            'duration_end': isoformat(holder.duration_end),
+            'aggregate': holder.aggregate}
+
+
+# XML, rarely asked for, keeps WSME's generic rendering.
+wsme_fast.render_with(Statistics, statistics_json)
 
 
 class Aggregate(wtypes.Base):

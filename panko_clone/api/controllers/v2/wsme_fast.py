@@ -58,7 +58,7 @@ def held(instance):
     return instance._wsme_dataholder
 
 
-def render_with(cls, to_json, to_xml):
+def render_with(cls, to_json, to_xml=None):
     """Render ``cls`` with ``to_json(value)`` and ``to_xml(key, value)``.
 
     They are registered with WSME's ``tojson``/``toxml`` for ``cls``
@@ -66,7 +66,7 @@ def render_with(cls, to_json, to_xml):
     ``cls`` and attributes of that type use them too. They may raise
     AttributeError for an instance with an unset attribute (or for
     None): WSME's generic rendering, which skips unset attributes,
-    then renders it.
+    then renders it. Without ``to_xml``, XML stays generic.
     """
 
     @wsme_json.tojson.when_object(cls)
@@ -76,12 +76,20 @@ def render_with(cls, to_json, to_xml):
         except AttributeError:
             return wsme_json.tojson.default(datatype, value)
 
+    if to_xml is None:
+        return
+
     @wsme_xml.toxml.when_object(cls)
     def fast_toxml(datatype, key, value):
         try:
             return to_xml(key, value)
         except AttributeError:
             return wsme_xml.toxml.default(datatype, key, value)
+
+
+def isoformat(when):
+    """A datetime as WSME writes one, in JSON as in XML."""
+    return None if when is None else when.isoformat()
 
 
 def text_element(parent, tag, text):
