@@ -7,8 +7,11 @@ to what the usual path gave besides: a failure raised as SQLAlchemy's
 error, and no read transaction left open to hold back checkpoints.
 Listings bind a page's ids as one JSON array, read by ``json_each``;
 an SQLite without that function lists with an IN of the ids instead.
+Statistics read whole seconds with ``unixepoch()``, or with
+``strftime('%s')`` on an SQLite older than 3.38.
 """
 
+import datetime
 import sqlite3
 
 import pytest
@@ -17,6 +20,7 @@ import sqlalchemy as sa
 from panko_clone import storage
 from panko_clone.storage import impl_sqlalchemy
 from panko_clone.storage.models import Trait
+from panko_clone.storage.sqlalchemy import statistics as sql_statistics
 from tests import conftest
 from tests.helpers import at, event, fetch, ids, make_conf
 
@@ -87,3 +91,27 @@ def test_pages_and_their_traits_either_way(tmp_path, monkeypatch,
         assert ids(fetch(store, {'limit': 5}, admin_proj='p')) == names[:5]
     finally:
         conftest.close_connection(store)
+
+
+@pytest.mark.parametrize('unixepoch', [True, False],
+                         ids=['unixepoch', 'strftime'])
+def test_statistics_buckets_to_the_microsecond_either_way(
+        conn, monkeypatch, unixepoch):
+    if unixepoch and sqlite3.sqlite_version_info < (3, 38):
+        pytest.skip('SQLite %s has no unixepoch()' % sqlite3.sqlite_version)
+    monkeypatch.setattr(sql_statistics, 'has_unixepoch',
+                        lambda dialect: unixepoch)
+    origin = datetime.datetime(1969, 12, 31, 23, 59)
+    second = datetime.timedelta(seconds=1)
+    micro = datetime.timedelta(microseconds=1)
+    conn.record_events([event(str(n), generated=when) for n, when in (
+        enumerate([origin, origin + 60 * second - micro,
+                   origin + 60 * second, origin + 120 * second - micro,
+                   origin + 120 * second + micro,
+                   datetime.datetime(2024, 2, 29, 23, 59, 59, 999999)]))])
+    results = conn.get_event_statistics(
+        storage.EventFilter(start_timestamp=origin), period=60,
+        aggregates=[('count', None)])
+    assert [(r['period_start'], r['count']) for r in results] == [
+        (origin, 2), (origin + 60 * second, 2), (origin + 120 * second, 1),
+        (datetime.datetime(2024, 2, 29, 23, 59), 1)]
