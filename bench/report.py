@@ -130,7 +130,7 @@ def aggregated_table(sizes, storage, floor, queries):
         for size in sizes:
             got = storage[size][key]
             base = floor[size].get(key)
-            events = got.events or None
+            events = got.events
             per = got.median * 1000.0 / events if events else None
             floor_per = (base.median * 1000.0 / events
                          if base and events else None)

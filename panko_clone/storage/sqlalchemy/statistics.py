@@ -82,7 +82,7 @@ def epoch_microseconds(dialect, column):
 
 
 def _integer_division(dialect, numerator, denominator):
-    operator = 'DIV' if dialect == 'mysql' else '/'
+    operator = 'DIV' if dialect.name == 'mysql' else '/'
     return sa.Grouping(numerator).op(operator, return_type=sa.BigInteger)(
         denominator)
 
@@ -105,8 +105,7 @@ def event_statistics(session, conditions, event_filter, period=None,
     ``statistics.shape`` describes; ``ValueError`` for a bad request.
     """
     request = statistics.parse(period, groupby, aggregates)
-    engine_dialect = session.get_bind().dialect
-    dialect = engine_dialect.name
+    dialect = session.get_bind().dialect
     start, end = statistics.bounds(event_filter)
     event = models.Event
     conditions = list(conditions)
@@ -130,7 +129,7 @@ def event_statistics(session, conditions, event_filter, period=None,
                            models.EventType.id == event.event_type_id)
     group_columns = []
     if request.period:
-        epoch = epoch_microseconds(engine_dialect, event.generated)
+        epoch = epoch_microseconds(dialect, event.generated)
         delta = epoch - sa.literal(statistics.epoch_microseconds(origin),
                                    sa.BigInteger)
         inner = inner.add_columns(_integer_division(
@@ -223,7 +222,7 @@ def _number_columns(dialect, ints, floats):
     can overflow. PostgreSQL and MySQL sum integers as exact decimals.
     Floats are summed in two parts (see ``statistics.BIG``).
     """
-    if dialect == 'sqlite':
+    if dialect.name == 'sqlite':
         integer_sums = [sa.func.sum(ints.bitwise_rshift(32)),
                         sa.func.sum(ints.bitwise_and(0xFFFFFFFF))]
     else:
