@@ -5,7 +5,8 @@ MySQL/MariaDB server) with deterministic synthetic events and, at each
 size in ``--sizes`` as the store grows, prints:
 
 * the ingest rate through the storage API (``record_events``, batches
-  of 100);
+  of 100), and once each size is measured, beside the same events
+  stored by hand-written SQL (the ingest floor);
 * median and p95 of every storage call the API makes, beside the same
   query as hand-written SQL on the same database (the floor) and the
   ratio of the two, and how each call scales from the first size to the
@@ -39,6 +40,7 @@ from bench import cpu_use
 from bench import database
 from bench import dataset
 from bench import http_load
+from bench import ingest_floor
 from bench import memory
 from bench import profiling
 from bench import report
@@ -47,7 +49,7 @@ from bench import storage_timings
 
 QUICK = {'sizes': '300', 'repeat': 3, 'budget': 1.0, 'http_seconds': 0.5,
          'http_workers': 1, 'http_concurrency': 2, 'post_events': 200,
-         'rss_events': 2000}
+         'rss_events': 2000, 'ingest_floor_batches': 2}
 
 
 def parse_args(argv):
@@ -90,6 +92,11 @@ def parse_args(argv):
     parser.add_argument('--post-events', type=int, default=10000,
                         help='events sent through POST /v2/events after '
                         'the last size (0: skip)')
+    parser.add_argument('--ingest-floor-batches', type=int, default=50,
+                        help='batches of 100 stored by record_events and '
+                        'as many by hand-written SQL, in turns, after '
+                        'each size is measured (0: skip); they stay in '
+                        'the store')
     parser.add_argument('--rss-events', type=int, default=100000,
                         help='events for the memory driver RSS figure '
                         '(0: skip)')
@@ -139,6 +146,7 @@ class Run:
         self.queries = storage_timings.build_queries()
         self.gen = dataset.Generator(args.seed, arrival=args.arrival)
         self.ingest = []
+        self.ingest_floor = {}
         self.storage = {}
         self.floor = {}
         self.loads = {}
@@ -220,6 +228,19 @@ class Run:
               % (report.load_average(), report.reference_ms()))
         _flush()
 
+    def measure_ingest_floor(self, conn, size):
+        if self.args.ingest_floor_batches <= 0 or self.memory_store:
+            return
+        before = self.gen.count
+        rates = ingest_floor.measure(conn, self.gen,
+                                     self.args.ingest_floor_batches)
+        self.ingest_floor[size] = (before, self.gen.count) + rates + (
+            report.load_average(),)
+        print('  ingest beside its floor %d -> %d: record_events %.0f '
+              'events/s, hand-written SQL %.0f' % (
+                  (before, self.gen.count) + rates))
+        _flush()
+
     def run(self):
         args = self.args
         print('store: %s' % self.url.split('@')[-1])
@@ -243,6 +264,7 @@ class Run:
                     for size in args.sizes:
                         self.measure_size(conn, size)
                         self.measure_http(server, size)
+                        self.measure_ingest_floor(conn, size)
                     if args.post_events > 0:
                         self.post = (http_load.post_ingest(
                             server.port, self.gen, args.post_events,
@@ -252,6 +274,7 @@ class Run:
             else:
                 for size in args.sizes:
                     self.measure_size(conn, size)
+                    self.measure_ingest_floor(conn, size)
             if args.rss_events > 0:
                 self.memory_rss = (memory.memory_driver_rss(
                     args.rss_events, args.seed), report.load_average())
@@ -272,6 +295,7 @@ class Run:
             ['fill', 'events/s', 'seconds', 'load'],
             [['%d -> %d' % (before, size), '%.0f' % rate, '%.1f' % spent,
               load] for before, size, rate, spent, load in self.ingest])
+        self.print_ingest_floor()
         report.query_table(args.sizes, self.queries, self.storage,
                            self.floor, self.loads)
         report.per_thousand_table(args.sizes, self.storage, self.floor,
@@ -294,6 +318,26 @@ class Run:
                      ['measure', 'RSS before', 'RSS after',
                       'per 100k events', 'load'], rows)
         _flush()
+
+    def print_ingest_floor(self):
+        why = ('skipped: no SQL in a memory store' if self.memory_store
+               else 'skipped (--ingest-floor-batches 0)')
+        rows = []
+        for size in self.args.sizes:
+            got = self.ingest_floor.get(size)
+            if got is None:
+                rows.append([report.size_label(size), why, '-', '-', '-'])
+                continue
+            before, after, driver, floor, load = got
+            rows.append(['%d -> %d' % (before, after), '%.0f' % driver,
+                         '%.0f' % floor, report.ratio(floor, driver), load])
+        report.table(
+            'ingest beside its floor (the same events by hand-written '
+            'SQL; %d batches of %d each, in turns of %d)' % (
+                self.args.ingest_floor_batches, dataset.BATCH,
+                ingest_floor.BLOCK),
+            ['store', 'record_events/s', 'floor/s', 'floor/driver',
+             'load'], rows)
 
     def print_http(self, http_on):
         args = self.args

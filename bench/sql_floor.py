@@ -17,6 +17,15 @@ TRAIT_TABLES = ('trait_text', 'trait_int', 'trait_float',
 ORDER = 'e.generated, e.message_id'
 
 
+def stored_datetime(dialect, value):
+    """A datetime as the column stores it on ``dialect`` (a name)."""
+    if dialect == 'mysql':
+        return types.datetime_to_decimal(value)
+    if dialect == 'sqlite':
+        return value.strftime('%Y-%m-%d %H:%M:%S.%f')
+    return value
+
+
 class Floor:
     """Runs hand-written SQL on one raw DBAPI connection of ``engine``.
 
@@ -48,12 +57,7 @@ class Floor:
         self.raw.close()
 
     def ts(self, value):
-        """A datetime as the column stores it on this dialect."""
-        if self.dialect == 'mysql':
-            return types.datetime_to_decimal(value)
-        if self.dialect == 'sqlite':
-            return value.strftime('%Y-%m-%d %H:%M:%S.%f')
-        return value
+        return stored_datetime(self.dialect, value)
 
     def run(self, sql, params=()):
         sql = sql.format(**self.names)

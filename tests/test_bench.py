@@ -63,6 +63,12 @@ def _check_storage_rows(output, with_floor):
         assert NUMBER.match(floor_per) if with_floor else floor_per == '-'
     cells = _row(output, 'memory driver, 500 events')
     assert all(NUMBER.match(c) for c in cells[1:4]), cells
+    if with_floor:
+        # Two batches each way, after the queries at 200.
+        driver, floor, ratio = _row(output, '200 -> 600')[1:4]
+        assert all(NUMBER.match(c) for c in (driver, floor, ratio))
+    else:
+        assert _row(output, '200')[1].startswith('skipped')
 
 
 @pytest.mark.parametrize('server', http_load.SERVERS)

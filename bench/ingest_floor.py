@@ -1,0 +1,160 @@
+"""The ingest floor: the bench's events stored by hand-written SQL.
+
+``record_events`` does more than store rows. It looks up the batch's
+message ids (a duplicate is reported, not stored twice), resolves event
+type names and creates new ones, keeps the (event type, trait name,
+trait type) summary the trait-type listings read, converts every value
+through its column type and retries a conflict with another writer.
+The floor is the least any implementation must do to store the same
+events in the same schema: per batch one transaction holding one
+multi-row ``INSERT .. RETURNING`` of the event rows and one statement
+per trait table (``COPY`` on PostgreSQL, as the driver uses;
+``executemany`` elsewhere). It trusts its input: no duplicate check,
+event types read once, and no summary rows, since by the time it runs
+the bench's store holds every combination its events bring.
+
+Timed in alternating blocks beside ``record_events`` at the same store
+size, the ratio of the two is the driver's own price; the floor's rate
+is what the schema and the database allow on this machine.
+"""
+
+import json
+import time
+
+from bench import dataset
+from bench import sql_floor
+from panko_clone.storage import models
+from panko_clone.storage.sqlalchemy import bulk
+
+Trait = models.Trait
+
+TRAIT_TABLE = {Trait.TEXT_TYPE: 'trait_text', Trait.INT_TYPE: 'trait_int',
+               Trait.FLOAT_TYPE: 'trait_float',
+               Trait.DATETIME_TYPE: 'trait_datetime'}
+EVENT_COLUMNS = ('message_id', 'generated', 'raw', 'event_type_id',
+                 'project_id', 'user_id')
+# The event columns the driver copies from text traits of these names.
+MIRRORED = ('project_id', 'user_id')
+# Batches per block: record_events and the floor take turns by blocks.
+BLOCK = 5
+
+
+class IngestFloor:
+    """Stores events with plain SQL on one raw DBAPI connection."""
+
+    def __init__(self, engine):
+        self.dialect = engine.dialect.name
+        self.raw = engine.raw_connection()
+        self.marks = '?' if self.dialect == 'sqlite' else '%s'
+        quote = '`' if self.dialect == 'mysql' else '"'
+        self.key = quote + 'key' + quote
+        # oslo.db hands out SQLite connections in autocommit and begins
+        # each transaction itself; so must we.
+        self.explicit_begin = (self.dialect == 'sqlite' and getattr(
+            self.raw.dbapi_connection, 'isolation_level', '') is None)
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute('SELECT id, %sdesc%s FROM event_type'
+                           % (quote, quote))
+            self.type_ids = {name: type_id
+                             for type_id, name in cursor.fetchall()}
+        finally:
+            cursor.close()
+        self.raw.rollback()
+
+    def close(self):
+        self.raw.close()
+
+    def _stored(self, value):
+        return sql_floor.stored_datetime(self.dialect, value)
+
+    def _event_rows(self, events):
+        rows = []
+        for event in events:
+            mirrored = {t.name: t.value for t in event.traits
+                        if t.name in MIRRORED and t.dtype == Trait.TEXT_TYPE}
+            rows.append((event.message_id, self._stored(event.generated),
+                         json.dumps(event.raw or {}),
+                         self.type_ids[event.event_type],
+                         mirrored.get('project_id'),
+                         mirrored.get('user_id')))
+        return rows
+
+    def _trait_rows(self, events, ids):
+        tables = {dtype: [] for dtype in TRAIT_TABLE}
+        for event in events:
+            event_id = ids[event.message_id]
+            generated = self._stored(event.generated)
+            for trait in event.traits:
+                value = trait.value
+                if trait.dtype == Trait.DATETIME_TYPE:
+                    value = self._stored(value)
+                tables[trait.dtype].append(
+                    (event_id, trait.name, value, generated))
+        return tables
+
+    def record(self, events):
+        """Store ``events`` in one transaction."""
+        cursor = self.raw.cursor()
+        try:
+            if self.explicit_begin:
+                cursor.execute('BEGIN')
+            row_marks = '(%s)' % ', '.join([self.marks] * len(EVENT_COLUMNS))
+            cursor.execute(
+                'INSERT INTO event (%s) VALUES %s RETURNING message_id, id'
+                % (', '.join(EVENT_COLUMNS),
+                   ', '.join([row_marks] * len(events))),
+                [v for row in self._event_rows(events) for v in row])
+            ids = dict(cursor.fetchall())
+            for dtype, rows in self._trait_rows(events, ids).items():
+                if not rows:
+                    continue
+                table = TRAIT_TABLE[dtype]
+                if self.dialect == 'postgresql':
+                    cursor.copy_expert(
+                        'COPY %s (event_id, key, value, generated) '
+                        'FROM STDIN' % table, bulk.copy_rows(rows))
+                else:
+                    cursor.executemany(
+                        'INSERT INTO %s (event_id, %s, value, generated) '
+                        'VALUES (%s)' % (table, self.key, ', '.join(
+                            [self.marks] * 4)), rows)
+            if self.explicit_begin:
+                cursor.execute('COMMIT')
+            else:
+                self.raw.commit()
+        except BaseException:
+            self.raw.rollback()
+            raise
+        finally:
+            cursor.close()
+
+
+def measure(conn, gen, batches):
+    """``(record_events events/s, floor events/s)`` at the store's size.
+
+    ``batches`` of each, in turns of ``BLOCK`` batches, so both meet the
+    same caches, checkpoints and background work. Every event comes
+    from ``gen`` and stays in the store, stored the driver's way or the
+    floor's; the queries that follow see them alike.
+    """
+    floor = IngestFloor(conn.engine)
+    spent = [0.0, 0.0]
+    stored = [0, 0]
+    try:
+        done = 0
+        while done < batches:
+            block = min(BLOCK, batches - done)
+            for side, record in enumerate((conn.record_events,
+                                           floor.record)):
+                for _ in range(block):
+                    batch = gen.batch(dataset.BATCH)
+                    began = time.perf_counter()
+                    record(batch)
+                    spent[side] += time.perf_counter() - began
+                    stored[side] += len(batch)
+            done += block
+    finally:
+        floor.close()
+    return tuple(n / s if s else float('nan')
+                 for n, s in zip(stored, spent))

@@ -1,0 +1,73 @@
+"""The bench's ingest floor stores what record_events would have stored.
+
+Its events stay in the store the bench goes on measuring, so each one
+it writes by hand-written SQL must read back through the driver exactly
+as the same event recorded by ``record_events``: traits of every type,
+``generated`` to the microsecond, and the project and user columns a
+member's listing filters on.
+"""
+
+import pytest
+
+from bench import dataset
+from bench import ingest_floor
+from panko_clone import storage
+from tests import conftest
+
+SEED = 7
+
+
+@pytest.fixture(scope='module', params=('sqlite', 'postgresql', 'mysql'))
+def backend(request):
+    """Every SQL back end: the floor writes each one's own forms."""
+    if request.param != 'sqlite':
+        conftest.require_server(request.param)
+    return request.param
+
+
+def trait(event, name):
+    return next((t.value for t in event.traits if t.name == name), None)
+
+
+def comparable(event):
+    return (event.message_id, event.event_type, event.generated,
+            sorted((t.name, t.dtype, t.value) for t in event.traits),
+            event.raw)
+
+
+def test_floor_events_read_back_as_recorded_ones(conn):
+    gen = dataset.Generator(SEED)
+    # The floor reads the event types the store already holds.
+    conn.record_events(gen.batch(300))
+    floor_batch = gen.batch(dataset.BATCH)
+    floor = ingest_floor.IngestFloor(conn.engine)
+    try:
+        floor.record(floor_batch)
+    finally:
+        floor.close()
+
+    expected = dataset.Generator(SEED).batch(400)
+    stored = list(conn.get_events(storage.EventFilter()))
+    assert sorted(map(comparable, stored)) == sorted(map(comparable,
+                                                         expected))
+    # A member's listing finds the floor's events by project and user.
+    last = [e for e in floor_batch if trait(e, 'project_id')][-1]
+    project, user = trait(last, 'project_id'), trait(last, 'user_id')
+    mine = conn.get_events(storage.EventFilter(traits_filter=[
+        {'key': 'project_id', 'op': 'eq', 'string': project},
+        {'key': 'user_id', 'op': 'eq', 'string': user}]))
+    wanted = {e.message_id for e in expected
+              if (trait(e, 'project_id'), trait(e, 'user_id'))
+              == (project, user)}
+    assert last.message_id in wanted
+    assert {e.message_id for e in mine} == wanted
+
+
+def test_measure_stores_both_sides_and_rates_each(conn):
+    gen = dataset.Generator(SEED)
+    conn.record_events(gen.batch(300))
+    rates = ingest_floor.measure(conn, gen, 3)
+    assert len(rates) == 2 and all(rate > 0 for rate in rates)
+    # Three batches each way, all kept.
+    assert gen.count == 900
+    assert len(list(conn.get_events(storage.EventFilter()))) == 900
