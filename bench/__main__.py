@@ -92,7 +92,7 @@ def parse_args(argv):
     parser.add_argument('--post-events', type=int, default=10000,
                         help='events sent through POST /v2/events after '
                         'the last size (0: skip)')
-    parser.add_argument('--ingest-floor-batches', type=int, default=50,
+    parser.add_argument('--ingest-floor-batches', type=int, default=100,
                         help='batches of 100 stored by record_events and '
                         'as many by hand-written SQL, in turns, after '
                         'each size is measured (0: skip); they stay in '
@@ -233,7 +233,8 @@ class Run:
             return
         before = self.gen.count
         rates = ingest_floor.measure(conn, self.gen,
-                                     self.args.ingest_floor_batches)
+                                     self.args.ingest_floor_batches,
+                                     self.args.seed)
         self.ingest_floor[size] = (before, self.gen.count) + rates + (
             report.load_average(),)
         print('  ingest beside its floor %d -> %d: record_events %.0f '
@@ -333,9 +334,8 @@ class Run:
                          '%.0f' % floor, report.ratio(floor, driver), load])
         report.table(
             'ingest beside its floor (the same events by hand-written '
-            'SQL; %d batches of %d each, in turns of %d)' % (
-                self.args.ingest_floor_batches, dataset.BATCH,
-                ingest_floor.BLOCK),
+            'SQL; %d batches of %d each, in turns)' % (
+                self.args.ingest_floor_batches, dataset.BATCH),
             ['store', 'record_events/s', 'floor/s', 'floor/driver',
              'load'], rows)
 
