@@ -11,6 +11,7 @@ import pytest
 
 from bench import dataset
 from bench import ingest_floor
+from bench import schema_cost
 from panko_clone import storage
 from tests import conftest
 
@@ -71,3 +72,33 @@ def test_measure_stores_both_sides_and_rates_each(conn):
     # Three batches each way, all kept.
     assert gen.count == 900
     assert len(list(conn.get_events(storage.EventFilter()))) == 900
+
+
+SERVER_URLS = {'postgresql': 'postgresql://postgres@127.0.0.1:5432/postgres',
+               'mysql': 'mysql+pymysql://root@127.0.0.1:3306/'}
+
+
+def test_schema_cost_strips_the_schema_step_by_step(backend, capsys,
+                                                    tmp_path):
+    url = SERVER_URLS.get(backend,
+                          'sqlite:///%s' % (tmp_path / 'scratch.db'))
+    name = conftest.database_name('schema_cost')
+    assert schema_cost.main(['--url', url, '--database-name', name,
+                             '--events', '200', '--batches', '2']) == 0
+    output = capsys.readouterr().out
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split(' | ')]
+        if len(cells) == 5:
+            rows[cells[0]] = cells[1:]
+    labels = [step[0] for step in schema_cost.STEPS]
+    for label in labels:
+        assert label in rows, output
+    stripped = [rows[label] for label in labels]
+    # Each step adds its 200 events; SQLite skips the foreign keys.
+    timed = [row for row in stripped if row[0] != 'not enforced']
+    assert len(timed) == (3 if backend == 'sqlite' else 4)
+    assert [row[2] for row in timed] == [
+        '%d -> %d' % (200 * (i + 1), 200 * (i + 2))
+        for i in range(len(timed))]
+    assert all(float(row[0]) > 0 for row in timed)
