@@ -129,6 +129,14 @@ class IngestFloor:
             cursor.close()
 
 
+def timed_batch(record, gen):
+    """Store ``gen``'s next batch with ``record``: (events, seconds)."""
+    batch = gen.batch(dataset.BATCH)
+    began = time.perf_counter()
+    record(batch)
+    return len(batch), time.perf_counter() - began
+
+
 def measure(conn, gen, batches, seed=0):
     """``(record_events events/s, floor events/s)`` at the store's size.
 
@@ -150,11 +158,9 @@ def measure(conn, gen, batches, seed=0):
         for _ in range(batches):
             first = order.randrange(2)
             for side in (first, 1 - first):
-                batch = gen.batch(dataset.BATCH)
-                began = time.perf_counter()
-                sides[side](batch)
-                spent[side] += time.perf_counter() - began
-                stored[side] += len(batch)
+                events, seconds = timed_batch(sides[side], gen)
+                stored[side] += events
+                spent[side] += seconds
     finally:
         floor.close()
     return tuple(n / s if s else float('nan')

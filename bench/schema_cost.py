@@ -12,13 +12,14 @@ step after another:
 3. the event table's secondary indexes, which every listing walks
    (and its foreign key to the event type, where enforced).
 
-What is left is the tables and their keys, which no implementation of
-the API can do without. The last figure is then about the most any
-writer of batches of 100 could reach on this machine and back end,
-whatever it did: the ingest targets of issue 6 are read against it in
-bench/RESULTS.md. The store is a throwaway, dropped afterwards (a
-server URL names only the server; the database is
-``pc_bench_schema``). Figures only: nothing is asserted.
+What is left is Panko's tables and their keys. The last figure is then
+about the most a writer of batches of 100 into these tables could reach
+on this machine and back end, with no index for any query to use: the
+ingest targets of issue 6 are read against it in bench/RESULTS.md.
+
+The store is a throwaway, dropped afterwards (a server URL names only
+the server; the database is ``pc_bench_schema``). Figures only:
+nothing is asserted.
 """
 
 import argparse
@@ -26,7 +27,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 
 import sqlalchemy as sa
 
@@ -79,13 +79,9 @@ def _drop(engine, tables, indexes=False, foreign_keys=False):
 def _time_floor(conn, gen, batches):
     """(events/s, ms per batch) of the floor over ``batches`` batches."""
     floor = ingest_floor.IngestFloor(conn.engine)
-    spent = 0.0
     try:
-        for _ in range(batches):
-            batch = gen.batch(dataset.BATCH)
-            began = time.perf_counter()
-            floor.record(batch)
-            spent += time.perf_counter() - began
+        spent = sum(ingest_floor.timed_batch(floor.record, gen)[1]
+                    for _ in range(batches))
     finally:
         floor.close()
     return batches * dataset.BATCH / spent, spent / batches * 1000
