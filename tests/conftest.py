@@ -26,6 +26,8 @@ from panko_clone import storage
 from tests.helpers import make_conf
 
 BACKENDS = ('sqlite', 'memory', 'postgresql', 'mysql')
+# Modules about SQL itself override ``backend`` with these.
+SQL_BACKENDS = ('sqlite', 'postgresql', 'mysql')
 
 PG_HOST, PG_PORT, PG_USER = '127.0.0.1', 5432, 'postgres'
 MY_HOST, MY_PORT, MY_USER = '127.0.0.1', 3306, 'root'
@@ -194,6 +196,13 @@ def _drop_mysql(name):
             cur.execute('DROP DATABASE IF EXISTS `%s`' % name)
     finally:
         admin.close()
+
+
+def sql_backend(request):
+    """A module's ``backend`` fixture body for SQL_BACKENDS params."""
+    if request.param != 'sqlite':
+        require_server(request.param)
+    return request.param
 
 
 @pytest.fixture(scope='module', params=BACKENDS)

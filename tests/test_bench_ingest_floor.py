@@ -18,12 +18,10 @@ from tests import conftest
 SEED = 7
 
 
-@pytest.fixture(scope='module', params=('sqlite', 'postgresql', 'mysql'))
+@pytest.fixture(scope='module', params=conftest.SQL_BACKENDS)
 def backend(request):
     """Every SQL back end: the floor writes each one's own forms."""
-    if request.param != 'sqlite':
-        conftest.require_server(request.param)
-    return request.param
+    return conftest.sql_backend(request)
 
 
 def trait(event, name):

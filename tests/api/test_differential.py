@@ -155,12 +155,10 @@ def _answers(client, requests):
     return answers
 
 
-@pytest.fixture(scope='module', params=('sqlite', 'postgresql', 'mysql'))
+@pytest.fixture(scope='module', params=conftest.SQL_BACKENDS)
 def backend(request):
     """The SQL back ends; memory:// is the reference they answer to."""
-    if request.param != 'sqlite':
-        conftest.require_server(request.param)
-    return request.param
+    return conftest.sql_backend(request)
 
 
 @pytest.fixture

@@ -15,12 +15,10 @@ from tests.storage import test_panko_adoption as adoption
 T = models.Trait
 
 
-@pytest.fixture(scope='module', params=('sqlite', 'postgresql', 'mysql'))
+@pytest.fixture(scope='module', params=conftest.SQL_BACKENDS)
 def backend(request):
     """Adoption concerns the SQL back ends only."""
-    if request.param != 'sqlite':
-        conftest.require_server(request.param)
-    return request.param
+    return conftest.sql_backend(request)
 
 
 def test_adopted_trait_types_and_values(db_url, tmp_path):

@@ -22,12 +22,10 @@ from tests import conftest
 EPOCH = datetime.datetime(1970, 1, 1)
 
 
-@pytest.fixture(scope='module', params=('sqlite', 'postgresql', 'mysql'))
+@pytest.fixture(scope='module', params=conftest.SQL_BACKENDS)
 def backend(request):
     """Adoption concerns the SQL back ends only."""
-    if request.param != 'sqlite':
-        conftest.require_server(request.param)
-    return request.param
+    return conftest.sql_backend(request)
 
 
 def panko_timestamp(dialect_name):

@@ -13,12 +13,10 @@ from tests import conftest
 from tests.helpers import at, event, fetch, ids
 
 
-@pytest.fixture(scope='module', params=('sqlite', 'postgresql', 'mysql'))
+@pytest.fixture(scope='module', params=conftest.SQL_BACKENDS)
 def backend(request):
     """Only the SQL back ends can hold such rows."""
-    if request.param != 'sqlite':
-        conftest.require_server(request.param)
-    return request.param
+    return conftest.sql_backend(request)
 
 
 class TestUndatedEvents:
