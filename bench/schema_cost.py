@@ -105,19 +105,8 @@ def enforces_foreign_keys(engine):
     return engine.dialect.name != 'sqlite'
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    tmpdir = tempfile.mkdtemp(prefix='pc_bench_schema_')
-    admin = None
-    url = args.url or 'sqlite:///' + os.path.join(tmpdir, 'bench.db')
-    server = database.server_database(url, args.database_name)
-    if server is not None:
-        bench_url, admin = server
-        url = bench_url.render_as_string(hide_password=False)
-        database.recreate_database(admin, args.database_name)
-    if url.startswith('memory:'):
-        print('a memory store has no schema to strip')
-        return 2
+def strip_and_time(url, args):
+    """Fill the store at ``url``, then time the floor at every step."""
     conn = database.open_store(url)
     gen = dataset.Generator(args.seed, keep=False)
     try:
@@ -148,6 +137,24 @@ def main(argv=None):
             ['schema', 'events/s', 'ms/batch', 'store', 'load'], rows)
     finally:
         database.close_store(conn)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if (args.url or '').startswith('memory:'):
+        print('a memory store has no schema to strip')
+        return 2
+    tmpdir = tempfile.mkdtemp(prefix='pc_bench_schema_')
+    admin = None
+    try:
+        url = args.url or 'sqlite:///' + os.path.join(tmpdir, 'bench.db')
+        server = database.server_database(url, args.database_name)
+        if server is not None:
+            bench_url, admin = server
+            url = bench_url.render_as_string(hide_password=False)
+            database.recreate_database(admin, args.database_name)
+        strip_and_time(url, args)
+    finally:
         if admin is not None:
             database.recreate_database(admin, args.database_name,
                                        drop_only=True)
