@@ -130,14 +130,9 @@ class Run:
     def __init__(self, args):
         self.args = args
         self.tmpdir = tempfile.mkdtemp(prefix='pc_bench_')
-        self.admin = None
-        url = args.url or 'sqlite:///' + os.path.join(self.tmpdir,
-                                                      'bench.db')
-        server = database.server_database(url, args.database_name)
-        if server is not None:
-            bench_url, self.admin = server
-            url = bench_url.render_as_string(hide_password=False)
-            database.recreate_database(self.admin, args.database_name)
+        url, self.admin = database.fresh_database(
+            args.url or 'sqlite:///' + os.path.join(self.tmpdir, 'bench.db'),
+            args.database_name)
         self.url = url
         self.memory_store = url.startswith('memory:')
         # SQLAlchemy's name for the back end; whose server CPU to read.
@@ -158,10 +153,7 @@ class Run:
 
     def cleanup(self):
         if not self.args.keep:
-            if self.admin is not None:
-                database.recreate_database(self.admin,
-                                           self.args.database_name,
-                                           drop_only=True)
+            database.drop_database(self.admin, self.args.database_name)
             shutil.rmtree(self.tmpdir, ignore_errors=True)
         else:
             print('kept %s and %s' % (self.url.split('@')[-1],

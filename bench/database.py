@@ -38,6 +38,27 @@ def server_database(url, name=DEFAULT_DATABASE):
     return parsed.set(database=name), admin
 
 
+def fresh_database(url, name=DEFAULT_DATABASE):
+    """(URL to work on, admin URL or None), database ``name`` made anew.
+
+    On a server URL database ``name`` is (re)created, and its URL comes
+    back with the admin URL :func:`drop_database` takes. Any other URL
+    (an SQLite file, memory://) comes back as it is, with None.
+    """
+    server = server_database(url, name)
+    if server is None:
+        return url, None
+    bench_url, admin = server
+    recreate_database(admin, name)
+    return bench_url.render_as_string(hide_password=False), admin
+
+
+def drop_database(admin_url, name=DEFAULT_DATABASE):
+    """Drop what :func:`fresh_database` made; nothing without a server."""
+    if admin_url is not None:
+        recreate_database(admin_url, name, drop_only=True)
+
+
 def recreate_database(admin_url, name=DEFAULT_DATABASE, drop_only=False):
     """Drop database ``name`` (closing its sessions) and create it anew."""
     engine = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')

@@ -45,16 +45,16 @@ class IngestFloor:
         self.dialect = engine.dialect.name
         self.raw = engine.raw_connection()
         self.marks = '?' if self.dialect == 'sqlite' else '%s'
-        quote = '`' if self.dialect == 'mysql' else '"'
-        self.key = quote + 'key' + quote
+        names = sql_floor.reserved_names(self.dialect)
+        self.key = names['key']
         # oslo.db hands out SQLite connections in autocommit and begins
         # each transaction itself; so must we.
         self.explicit_begin = (self.dialect == 'sqlite' and getattr(
             self.raw.dbapi_connection, 'isolation_level', '') is None)
         cursor = self.raw.cursor()
         try:
-            cursor.execute('SELECT id, %sdesc%s FROM event_type'
-                           % (quote, quote))
+            cursor.execute('SELECT id, %s FROM event_type'
+                           % names['desc'])
             self.type_ids = {name: type_id
                              for type_id, name in cursor.fetchall()}
         finally:

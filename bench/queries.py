@@ -289,12 +289,7 @@ def main(argv=None):
     tmpdir = None
     admin = None
     if args.url:
-        url = args.url
-        server = database.server_database(url, BENCH_DATABASE)
-        if server is not None:
-            bench_url, admin = server
-            url = bench_url.render_as_string(hide_password=False)
-            database.recreate_database(admin, BENCH_DATABASE)
+        url, admin = database.fresh_database(args.url, BENCH_DATABASE)
     else:
         tmpdir = tempfile.mkdtemp(prefix='pc_bench_')
         url = 'sqlite:///%s' % os.path.join(tmpdir, 'bench.db')
@@ -329,9 +324,7 @@ def main(argv=None):
     finally:
         database.close_store(conn)
         if not args.keep:
-            if admin is not None:
-                database.recreate_database(admin, BENCH_DATABASE,
-                                           drop_only=True)
+            database.drop_database(admin, BENCH_DATABASE)
             if tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)
         elif tmpdir:

@@ -34,9 +34,9 @@ from bench import database
 from bench import dataset
 from bench import ingest_floor
 from bench import report
+from bench import sql_floor
 
 SCRATCH_DATABASE = 'pc_bench_schema'
-TRAIT_TABLES = tuple(ingest_floor.TRAIT_TABLE.values())
 
 
 def parse_args(argv):
@@ -91,8 +91,8 @@ def _time_floor(conn, gen, batches):
 # keys), each step after the ones before it.
 STEPS = (
     ('full schema', (), False, False),
-    ('without the trait value indexes', TRAIT_TABLES, True, False),
-    ('... and the trait foreign keys', TRAIT_TABLES, False, True),
+    ('without the trait value indexes', sql_floor.TRAIT_TABLES, True, False),
+    ('... and the trait foreign keys', sql_floor.TRAIT_TABLES, False, True),
     # MySQL keeps an index for each foreign key: the event type's goes
     # with the event table's indexes.
     ("... and the event table's secondary indexes", ('event',), True,
@@ -147,17 +147,12 @@ def main(argv=None):
     tmpdir = tempfile.mkdtemp(prefix='pc_bench_schema_')
     admin = None
     try:
-        url = args.url or 'sqlite:///' + os.path.join(tmpdir, 'bench.db')
-        server = database.server_database(url, args.database_name)
-        if server is not None:
-            bench_url, admin = server
-            url = bench_url.render_as_string(hide_password=False)
-            database.recreate_database(admin, args.database_name)
+        url, admin = database.fresh_database(
+            args.url or 'sqlite:///' + os.path.join(tmpdir, 'bench.db'),
+            args.database_name)
         strip_and_time(url, args)
     finally:
-        if admin is not None:
-            database.recreate_database(admin, args.database_name,
-                                       drop_only=True)
+        database.drop_database(admin, args.database_name)
         shutil.rmtree(tmpdir, ignore_errors=True)
     return 0
 

@@ -26,6 +26,15 @@ def stored_datetime(dialect, value):
     return value
 
 
+def reserved_names(dialect):
+    """{word: the column name quoted} for ``desc`` and ``key``.
+
+    ``dialect``: a name. Both are reserved words in MySQL.
+    """
+    quote = '`' if dialect == 'mysql' else '"'
+    return {word: quote + word + quote for word in ('desc', 'key')}
+
+
 class Floor:
     """Runs hand-written SQL on one raw DBAPI connection of ``engine``.
 
@@ -44,9 +53,7 @@ class Floor:
         self.autocommit = self.dialect == 'postgresql'
         if self.autocommit:
             self.raw.dbapi_connection.autocommit = True
-        quote = '`' if self.dialect == 'mysql' else '"'
-        self.names = {'desc': quote + 'desc' + quote,
-                      'key': quote + 'key' + quote}
+        self.names = reserved_names(self.dialect)
 
     def close(self):
         dbapi_connection = self.raw.dbapi_connection
