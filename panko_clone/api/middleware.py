@@ -319,10 +319,27 @@ def body_limit_factory(global_conf, **local_conf):
     return lambda app: BodySizeLimit(app, conf)
 
 
+class OriginCORS(cors.CORS):
+    """oslo.middleware's CORS, entered only by requests it can change.
+
+    It changes nothing for a request that is neither a preflight
+    (OPTIONS) nor carries an ``Origin`` header, which is every request
+    but a browser's; yet passing one through it built a webob request
+    and response and looked up an argspec: 25 us of CPU a request.
+    Those requests go straight to the app.
+    """
+
+    def __call__(self, environ, start_response):
+        if ('HTTP_ORIGIN' in environ
+                or environ.get('REQUEST_METHOD') == 'OPTIONS'):
+            return super().__call__(environ, start_response)
+        return self.application(environ, start_response)
+
+
 def cors_factory(global_conf, **local_conf):
     """oslo.middleware CORS, configured from the service's ``[cors]``."""
     conf = conf_from(global_conf)
-    return lambda app: cors.CORS(app, conf)
+    return lambda app: OriginCORS(app, conf)
 
 
 class ProxyHeaders(http_proxy_to_wsgi.HTTPProxyToWSGI):
@@ -335,6 +352,16 @@ class ProxyHeaders(http_proxy_to_wsgi.HTTPProxyToWSGI):
     """
 
     DEFAULT_PORTS = {'http': '80', 'https': '443'}
+
+    def __call__(self, environ, start_response):
+        """Rewrite the environ, then call the app with it.
+
+        oslo's base class wraps the app's response in a webob response
+        to offer it to ``process_response``, which this middleware
+        does not have: 22 us of CPU a request, for nothing.
+        """
+        self.process_request(webob.Request(environ))
+        return self.application(environ, start_response)
 
     def process_request(self, req):
         scheme = req.environ.get('wsgi.url_scheme')
