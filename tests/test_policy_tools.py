@@ -104,6 +104,49 @@ def test_enforcers_are_per_configuration():
         conf_b.reset()
 
 
+def _write_policy(path, text):
+    path.write_text(text)
+    stamp = os.stat(path).st_mtime + 10  # past any mtime granularity
+    os.utime(path, (stamp, stamp))
+
+
+def test_a_request_decides_on_one_look_at_the_policy_file(tmp_path):
+    from oslo_context import context
+
+    from tests.helpers import make_conf
+
+    path = tmp_path / 'policy.yaml'
+    _write_policy(path, '{}\n')
+    conf = make_conf('memory://')
+    conf.set_override('policy_file', str(path), 'oslo_policy')
+    try:
+        enforcer = policy.get_enforcer(conf)
+        ctx = context.RequestContext(user_id='u', project_id='p',
+                                     roles=['reader'])
+        target = {'project_id': 'p', 'user_id': 'u'}
+
+        def allowed():
+            return enforcer.enforce(policy.EVENTS_INDEX, target, ctx)
+
+        enforcer.begin_request()
+        assert allowed()
+        _write_policy(path, '"telemetry:events:index": "!"\n')
+        # The rest of the request keeps the rules it first looked at.
+        assert allowed()
+        enforcer.end_request()
+        # Outside a request every check looks, as oslo.policy's does.
+        assert not allowed()
+        _write_policy(path, '{}\n')
+        assert allowed()
+        _write_policy(path, '"telemetry:events:index": "!"\n')
+        # The next request looks again.
+        enforcer.begin_request()
+        assert not allowed()
+        enforcer.end_request()
+    finally:
+        conf.reset()
+
+
 # ------------------------------------------------ oslopolicy-* tools
 
 

@@ -132,6 +132,11 @@ class PolicyHook(hooks.PecanHook):
     the file's *name* when the enforcer is built; so when
     ``[oslo_policy] policy_file`` is changed (``set_override``), the
     next request gets a fresh enforcer for the new file.
+
+    The enforcer is told where the request begins and ends, so that it
+    looks at the policy files once per request, not once per check.
+    A request pecan cannot route ends without ``after``; the next one
+    begins afresh.
     """
 
     def __init__(self, conf):
@@ -150,7 +155,13 @@ class PolicyHook(hooks.PecanHook):
             return self._enforcer
 
     def on_route(self, state):
-        state.request.enforcer = self.enforcer()
+        enforcer = state.request.enforcer = self.enforcer()
+        enforcer.begin_request()
+
+    def after(self, state):
+        enforcer = getattr(state.request, 'enforcer', None)
+        if enforcer is not None:
+            enforcer.end_request()
 
 
 class ContextHook(hooks.PecanHook):

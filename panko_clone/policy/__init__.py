@@ -11,9 +11,9 @@ apps in one process can run with two different policy files.
 import itertools
 
 from oslo_config import cfg
-from oslo_policy import policy
 
 from panko_clone.policy import base
+from panko_clone.policy import enforcer as request_enforcer
 from panko_clone.policy import events
 
 # The names the API layer enforces, kept next to their definitions so a
@@ -39,6 +39,7 @@ def get_enforcer(conf=None):
     call the ``oslo.policy.enforcer`` entry point without arguments and
     work against the global ``cfg.CONF`` they parsed themselves.
     """
-    enforcer = policy.Enforcer(conf if conf is not None else cfg.CONF)
+    enforcer = request_enforcer.Enforcer(
+        conf if conf is not None else cfg.CONF)
     enforcer.register_defaults(list_rules())
     return enforcer
