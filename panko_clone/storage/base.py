@@ -109,6 +109,8 @@ class Connection:
     def get_events(self, event_filter, pagination=None):
         """Yield the events matching ``event_filter``, in page order.
 
+        Each event's traits come sorted by name (code point order), then
+        by type (``Trait.TEXT_TYPE`` first): the order the API shows.
         ``pagination`` is ``{'limit': int, 'marker': message_id or None,
         'sort': [(key, dir), ...]}``; an unknown marker raises
         ``InvalidMarker``.

@@ -24,7 +24,14 @@ from tests.helpers import event
 etree = wsme_fast.etree
 Event, Trait = events.Event, events.Trait
 
-STORED = [
+
+def as_stored(stored):
+    """``stored`` with its traits in the order storage hands them out."""
+    stored.traits.sort(key=lambda t: (t.name, t.dtype))
+    return stored
+
+
+STORED = [as_stored(e) for e in [
     event('plain', 'compute.instance.update',
           datetime.datetime(2014, 1, 1, 5, 0, 0),
           {'host': 'node-1', 'vcpus': 4, 'load': 0.25,
@@ -35,7 +42,7 @@ STORED = [
           {'z': 'caf\u00e9 <b>&amp;</b> \U0001f600', 'a': '', 'n': -5},
           raw={'unicode': 'caf\u00e9 \U0001f600', 'quote': '"\'<>&'}),
     event('bare', 'Bare', datetime.datetime(2014, 1, 3), None, raw=None),
-]
+]]
 
 
 def validated(stored):

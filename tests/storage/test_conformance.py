@@ -68,6 +68,30 @@ class TestRoundTrip:
             ('int', Trait.INT_TYPE, 0),
             ('text', Trait.TEXT_TYPE, '')]
 
+    def test_traits_come_sorted_by_name_then_type(self, conn):
+        """The order the API shows them in; it does not sort again."""
+        def scrambled(n):
+            return event('sorted-%d' % n, 'Sorted', at(minutes=n), [
+                trait('zone', 'z%d' % n), trait('size', n),
+                trait('Size', 'upper'), trait('size', 'small'),
+                trait('at', at(days=n)), trait('load', 0.5 + n),
+                trait('host', 'h%d' % n), trait('size', 2.5)])
+
+        conn.record_events([scrambled(n) for n in range(3)])
+        expected = [('Size', Trait.TEXT_TYPE), ('at', Trait.DATETIME_TYPE),
+                    ('host', Trait.TEXT_TYPE), ('load', Trait.FLOAT_TYPE),
+                    ('size', Trait.TEXT_TYPE), ('size', Trait.INT_TYPE),
+                    ('size', Trait.FLOAT_TYPE), ('zone', Trait.TEXT_TYPE)]
+        reads = [fetch(conn), fetch(conn, message_id='sorted-1'),
+                 fetch(conn, traits_filter=[{'key': 'host', 'op': 'eq',
+                                             'string': 'h2'}]),
+                 fetch(conn, traits_filter=[{'key': 'size', 'op': 'ge',
+                                             'integer': 1}])]
+        assert [len(read) for read in reads] == [3, 1, 1, 2]
+        for read in reads:
+            for got in read:
+                assert [(t.name, t.dtype) for t in got.traits] == expected
+
     def test_text_is_cut_to_255_characters(self, conn):
         conn.record_events([event('long', traits=[
             trait('ascii', 'x' * 300),

@@ -2,7 +2,6 @@
 
 import collections.abc
 import datetime
-import operator
 
 from oslo_log import log
 import pecan
@@ -35,7 +34,6 @@ class JsonType(wtypes.UserType):
         return value
 
 
-by_name = operator.attrgetter('name')
 
 # The API's name of each storage trait type.
 TYPE_NAMES = models.Trait.type_names
@@ -153,14 +151,15 @@ class Event(wtypes.Base):
         """The API event of a storage one, whose values fit as they are.
 
         A storage event holds text ids and type, a datetime (or None)
-        and a JSON object, which is what the attributes declare.
+        and a JSON object, which is what the attributes declare; its
+        traits come sorted by name (``storage.base.Connection
+        .get_events``).
         """
         api_event, holder = wsme_fast.bare(cls)
         holder.message_id = event.message_id
         holder.event_type = event.event_type
         holder.generated = event.generated
-        holder.traits = StoredTraits(sorted(event.traits or (),
-                                            key=by_name))
+        holder.traits = StoredTraits(event.traits or [])
         holder.raw = event.raw if event.raw is not None else {}
         return api_event
 
