@@ -13,8 +13,9 @@ size in ``--sizes`` as the store grows, prints:
   last;
 * requests/s and latency of listing, show and statistics over HTTP,
   with the API under uWSGI or gunicorn (several workers) and a threaded
-  keep-alive load generator on loopback, with the CPU time each request
-  cost the API processes, the database server and the load generator;
+  load generator on loopback, with what each client thread got and
+  the CPU time each request cost the API processes, the database
+  server and the load generator;
   and, after the last size, the rate of ``POST /v2/events`` and the
   peak RSS of the API processes;
 * the in-memory driver's resident size per 100k events.
@@ -340,14 +341,14 @@ class Run:
             for key, label, _ in http_load.REQUESTS:
                 name = '%s at %s' % (label, report.size_label(size))
                 if not http_on:
-                    rows.append([name, why, '-', '-', '-', '-', '-'])
+                    rows.append([name, why, '-', '-', '-', '-', '-', '-'])
                     continue
                 got, load, _ = self.http[size][key]
                 rows.append(_http_row(name, got, load))
         if not http_on or self.post is None:
             rows.append(['HTTP POST /v2/events (batches of 100)',
                          why if not http_on else 'skipped', '-', '-', '-',
-                         '-', '-'])
+                         '-', '-', '-'])
         else:
             got, load = self.post
             row = _http_row('HTTP POST /v2/events (batches of 100)', got,
@@ -359,8 +360,8 @@ class Run:
             'HTTP API under %s (%d workers, %d client threads, '
             '%g s each)' % (_server_label(args), args.http_workers,
                             args.http_concurrency, args.http_seconds),
-            ['request', 'requests/s', 'median ms', 'p95 ms', 'errors',
-             'statuses', 'load'], rows)
+            ['request', 'requests/s', 'median ms', 'p95 ms',
+             'per client', 'errors', 'statuses', 'load'], rows)
         if http_on:
             self.print_cpu()
         if self.rss:
@@ -416,8 +417,11 @@ def _http_row(name, got, load):
     high = storage_timings.p95(got.latencies) if got.latencies else None
     statuses = ' '.join('%s:%d' % kv for kv in sorted(
         got.statuses.items(), key=lambda kv: str(kv[0])))
+    # Fewest-most of what each client thread got: a client that waited
+    # the whole load shows as a low first figure.
+    per_client = '%d-%d' % (min(got.per_client), max(got.per_client))
     return [name, '%.1f' % rate, report.ms(median), report.ms(high),
-            str(got.errors), statuses or '-', load]
+            per_client, str(got.errors), statuses or '-', load]
 
 
 def main(argv=None):

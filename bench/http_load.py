@@ -4,8 +4,11 @@ The server is the module-level app (``panko_clone.wsgi.api:application``)
 run by several worker processes, each loading the app itself:
 
 - ``uwsgi`` (the default; OpenStack's deployment tooling serves its
-  APIs with it) parses HTTP in C and keeps connections alive
-  (``--http11-socket``);
+  APIs with it) parses HTTP in C, one request per connection
+  (``--http-socket``). Its ``--http11-socket`` keeps a connection
+  alive, but then the worker serving it serves nothing else until the
+  client closes it: with 8 clients and 4 workers, 4 clients waited
+  for the whole load (runs up to 38 in RESULTS.md measured that);
 - ``gunicorn`` with ``gthread`` workers of one thread each, or ``sync``
   (see WORKER_CLASSES), parses HTTP in Python (bench/RESULTS.md
   compares the two).
@@ -17,8 +20,9 @@ pipeline on the bench database (identity headers trusted as sent) and
 nothing of the caller's own configuration leaks in.
 
 The load generator is threads, each with one keep-alive
-``http.client`` connection (re-opened when a sync worker closes it),
-issuing requests back to back until the time is up. It shares the
+``http.client`` connection (re-opened whenever the server closes it),
+issuing requests back to back until the time is up; what each thread
+got is counted, so a client left waiting shows. It shares the
 machine's cores with the server, so the figures are a lower bound on
 what the server alone would sustain.
 """
@@ -61,8 +65,9 @@ SERVERS = ('uwsgi', 'gunicorn')
 
 APP = 'panko_clone.wsgi.api:application'
 
+# ``per_client``: what ``ok`` counts, for each client thread.
 Load = collections.namedtuple('Load', 'ok errors statuses latencies '
-                                      'elapsed')
+                                      'elapsed per_client')
 
 
 def _free_port():
@@ -116,7 +121,7 @@ class Server:
                     str(self.workers), '--worker-class', self.worker_class,
                     '--threads', '1', '--bind', bind, '--timeout', '300',
                     APP]
-        command = [uwsgi_command(), '--http11-socket', bind, '--master',
+        command = [uwsgi_command(), '--http-socket', bind, '--master',
                    '--processes', str(self.workers),
                    # Each worker loads the app (and opens its pool), as
                    # gunicorn's workers do.
@@ -297,8 +302,9 @@ def _drive(port, request_sources, ok_statuses, counted_by):
     statuses = collections.Counter()
     for _, _, counted, _ in out:
         statuses.update(counted)
-    return Load(sum(c for _, _, _, c in out), sum(e for _, e, _, _ in out),
-                statuses, latencies, elapsed)
+    per_client = [c for _, _, _, c in out]
+    return Load(sum(per_client), sum(e for _, e, _, _ in out),
+                statuses, latencies, elapsed, per_client)
 
 
 def run_load(port, make, concurrency, seconds, seed, ok=(200,)):

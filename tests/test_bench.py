@@ -82,6 +82,11 @@ def test_sqlite_run_prints_every_figure(capsys, tmp_path, server):
         cells = _row(output, '%s at 200' % label)
         assert NUMBER.match(cells[1]) and float(cells[1]) > 0, cells
         assert NUMBER.match(cells[3]), cells
+        # Both client threads were served along the load: one left
+        # waiting behind the other's kept-alive connection would get a
+        # single answer, after the load.
+        fewest, most = map(int, cells[4].split('-'))
+        assert 2 <= fewest <= most, cells
     post = _row(output, 'HTTP POST /v2/events (batches of 100)')
     assert post[1].endswith('events/s'), post
     for _, label, _ in http_load.REQUESTS:
