@@ -121,7 +121,11 @@ class Server:
                     str(self.workers), '--worker-class', self.worker_class,
                     '--threads', '1', '--bind', bind, '--timeout', '300',
                     APP]
-        command = [uwsgi_command(), '--http-socket', bind, '--master',
+        command = [uwsgi_command(), '--http-socket', bind,
+                   # It closes each connection after the answer; saying
+                   # so lets a client open the next one instead of
+                   # finding this one closed.
+                   '--add-header', 'Connection: close', '--master',
                    '--processes', str(self.workers),
                    # Each worker loads the app (and opens its pool), as
                    # gunicorn's workers do.

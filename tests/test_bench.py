@@ -87,8 +87,11 @@ def test_sqlite_run_prints_every_figure(capsys, tmp_path, server):
         # single answer, after the load.
         fewest, most = map(int, cells[4].split('-'))
         assert 2 <= fewest <= most, cells
+        assert cells[5] == '0', cells
     post = _row(output, 'HTTP POST /v2/events (batches of 100)')
     assert post[1].endswith('events/s'), post
+    # Every batch stored: none lost to a connection the server closed.
+    assert post[5] == '0' and post[6] == '201:2', post
     for _, label, _ in http_load.REQUESTS:
         cells = _row(output, 'CPU: %s at 200' % label)
         api, server, client, total, rate = cells[1:6]
