@@ -34,7 +34,6 @@ class JsonType(wtypes.UserType):
         return value
 
 
-
 # The API's name of each storage trait type.
 TYPE_NAMES = models.Trait.type_names
 
