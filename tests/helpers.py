@@ -1,6 +1,7 @@
 """Builders and readers shared by the storage and API tests."""
 
 import datetime
+import os
 
 from panko_clone import storage
 from panko_clone.storage import models
@@ -189,3 +190,16 @@ def api_event(message_id, event_type, generated, traits, raw):
             'traits': [{'name': n, 'type': t, 'value': v}
                        for n, t, v in sorted(traits)],
             'raw': raw}
+
+
+def write_policy(path, text):
+    """Write a policy file, its mtime pushed past any granularity.
+
+    oslo.policy reloads a file whose modification time changed; two
+    writes within one tick of the file system would look unchanged.
+    Returns the path as a string, as ``policy_file`` takes it.
+    """
+    path.write_text(text)
+    stamp = os.stat(path).st_mtime + 10
+    os.utime(path, (stamp, stamp))
+    return str(path)

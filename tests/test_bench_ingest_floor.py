@@ -14,6 +14,7 @@ from bench import ingest_floor
 from bench import schema_cost
 from panko_clone import storage
 from tests import conftest
+from tests.helpers import as_tuple
 
 SEED = 7
 
@@ -26,12 +27,6 @@ def backend(request):
 
 def trait(event, name):
     return next((t.value for t in event.traits if t.name == name), None)
-
-
-def comparable(event):
-    return (event.message_id, event.event_type, event.generated,
-            sorted((t.name, t.dtype, t.value) for t in event.traits),
-            event.raw)
 
 
 def test_floor_events_read_back_as_recorded_ones(conn):
@@ -47,8 +42,7 @@ def test_floor_events_read_back_as_recorded_ones(conn):
 
     expected = dataset.Generator(SEED).batch(400)
     stored = list(conn.get_events(storage.EventFilter()))
-    assert sorted(map(comparable, stored)) == sorted(map(comparable,
-                                                         expected))
+    assert sorted(map(as_tuple, stored)) == sorted(map(as_tuple, expected))
     # A member's listing finds the floor's events by project and user.
     last = [e for e in floor_batch if trait(e, 'project_id')][-1]
     project, user = trait(last, 'project_id'), trait(last, 'user_id')

@@ -104,19 +104,14 @@ def test_enforcers_are_per_configuration():
         conf_b.reset()
 
 
-def _write_policy(path, text):
-    path.write_text(text)
-    stamp = os.stat(path).st_mtime + 10  # past any mtime granularity
-    os.utime(path, (stamp, stamp))
-
-
 def test_a_request_decides_on_one_look_at_the_policy_file(tmp_path):
     from oslo_context import context
 
     from tests.helpers import make_conf
+    from tests.helpers import write_policy
 
     path = tmp_path / 'policy.yaml'
-    _write_policy(path, '{}\n')
+    write_policy(path, '{}\n')
     conf = make_conf('memory://')
     conf.set_override('policy_file', str(path), 'oslo_policy')
     try:
@@ -130,15 +125,15 @@ def test_a_request_decides_on_one_look_at_the_policy_file(tmp_path):
 
         enforcer.begin_request()
         assert allowed()
-        _write_policy(path, '"telemetry:events:index": "!"\n')
+        write_policy(path, '"telemetry:events:index": "!"\n')
         # The rest of the request keeps the rules it first looked at.
         assert allowed()
         enforcer.end_request()
         # Outside a request every check looks, as oslo.policy's does.
         assert not allowed()
-        _write_policy(path, '{}\n')
+        write_policy(path, '{}\n')
         assert allowed()
-        _write_policy(path, '"telemetry:events:index": "!"\n')
+        write_policy(path, '"telemetry:events:index": "!"\n')
         # The next request looks again.
         enforcer.begin_request()
         assert not allowed()

@@ -8,7 +8,6 @@ fails with a 500; an absent one means the defaults.
 """
 
 import json
-import os
 
 import pytest
 
@@ -16,6 +15,7 @@ from tests.api import apps
 from tests.api import personas
 from tests.helpers import assert_error
 from tests.helpers import q_params
+from tests.helpers import write_policy
 
 RBAC_FAILED = 'RBAC Authorization Failed'
 WHOLE_PROJECT_YAML = '"telemetry:events:whole_project": "role:reader"\n'
@@ -63,18 +63,10 @@ def listed(client, name, status=200, params=()):
     return [e['message_id'] for e in resp.json]
 
 
-def write(path, text):
-    path.write_text(text)
-    # Past any mtime granularity, so a reload is never missed.
-    stamp = os.stat(path).st_mtime + 10
-    os.utime(path, (stamp, stamp))
-    return str(path)
-
-
 def test_two_apps_with_two_policy_files_stay_independent(
         data, make_client, tmp_path):
-    yaml_file = write(tmp_path / 'a.yaml', WHOLE_PROJECT_YAML)
-    json_file = write(tmp_path / 'b.json', DENY_INDEX_JSON)
+    yaml_file = write_policy(tmp_path / 'a.yaml', WHOLE_PROJECT_YAML)
+    json_file = write_policy(tmp_path / 'b.json', DENY_INDEX_JSON)
     default, _ = make_client()
     readers, _ = make_client(yaml_file)
     denied, _ = make_client(json_file)
@@ -93,8 +85,8 @@ def test_keystone_and_noauth_apps_with_two_files(data, make_client,
     token = token_fixture.add_token(
         personas.PERSONAS['project-reader'].token())
     keystone, _ = make_client(
-        write(tmp_path / 'k.yaml', WHOLE_PROJECT_YAML), 'keystone')
-    noauth, _ = make_client(write(tmp_path / 'n.json', DENY_INDEX_JSON))
+        write_policy(tmp_path / 'k.yaml', WHOLE_PROJECT_YAML), 'keystone')
+    noauth, _ = make_client(write_policy(tmp_path / 'n.json', DENY_INDEX_JSON))
     resp = keystone.get('/v2/events', headers={'X-Auth-Token': token})
     assert [e['message_id'] for e in resp.json] == personas.P1
     assert listed(noauth, 'project-reader', 403) is None
@@ -103,11 +95,11 @@ def test_keystone_and_noauth_apps_with_two_files(data, make_client,
 def test_edited_policy_file_applies_on_next_request(data, make_client,
                                                     tmp_path):
     path = tmp_path / 'policy.yaml'
-    client, _ = make_client(write(path, '{}\n'))
+    client, _ = make_client(write_policy(path, '{}\n'))
     assert listed(client, 'project-reader') == ['e2']
-    write(path, WHOLE_PROJECT_YAML)
+    write_policy(path, WHOLE_PROJECT_YAML)
     assert listed(client, 'project-reader') == personas.P1
-    write(path, '"telemetry:events:index": "!"\n')
+    write_policy(path, '"telemetry:events:index": "!"\n')
     assert listed(client, 'project-reader', 403) is None
 
 
@@ -115,9 +107,8 @@ def test_changed_policy_file_option_applies_on_next_request(
         data, make_client, tmp_path):
     client, app_conf = make_client()
     assert listed(client, 'project-member') == ['e1']
-    app_conf.set_override('policy_file',
-                          write(tmp_path / 'p.yaml', WHOLE_PROJECT_YAML),
-                          'oslo_policy')
+    policy_file = write_policy(tmp_path / 'p.yaml', WHOLE_PROJECT_YAML)
+    app_conf.set_override('policy_file', policy_file, 'oslo_policy')
     assert listed(client, 'project-member') == personas.P1
     app_conf.clear_override('policy_file', 'oslo_policy')
     assert listed(client, 'project-member') == ['e1']
@@ -126,14 +117,14 @@ def test_changed_policy_file_option_applies_on_next_request(
 def test_policy_dirs_override_the_defaults(data, make_client, tmp_path):
     policy_d = tmp_path / 'policy.d'
     policy_d.mkdir()
-    write(policy_d / '50-readers.yaml', WHOLE_PROJECT_YAML)
+    write_policy(policy_d / '50-readers.yaml', WHOLE_PROJECT_YAML)
     client, _ = make_client(policy_dirs=[str(policy_d)])
     assert listed(client, 'project-reader') == personas.P1
 
 
 def test_overriding_context_is_admin_moves_segregation(data, make_client,
                                                        tmp_path):
-    client, _ = make_client(write(tmp_path / 'p.yaml',
+    client, _ = make_client(write_policy(tmp_path / 'p.yaml',
                                   'context_is_admin: "role:auditor"\n'))
     # Admin alone no longer counts; an auditor of p1 does.
     assert listed(client, 'project-admin') == ['e5']
@@ -152,7 +143,7 @@ def test_overriding_context_is_admin_moves_segregation(data, make_client,
 ], ids=['bad-yaml', 'bad-json', 'not-a-mapping'])
 def test_unreadable_policy_file_denies_without_500(data, make_client,
                                                    tmp_path, content):
-    client, _ = make_client(write(tmp_path / 'broken.yaml', content))
+    client, _ = make_client(write_policy(tmp_path / 'broken.yaml', content))
     assert listed(client, 'project-admin', 403) is None
     resp = client.get('/v2/event_types', headers=as_('project-admin'),
                       expect_errors=True)
@@ -169,5 +160,5 @@ def test_absent_policy_file_means_the_defaults(data, make_client,
     path = tmp_path / 'later.yaml'
     client, _ = make_client(str(path))
     assert listed(client, 'project-reader') == ['e2']
-    write(path, WHOLE_PROJECT_YAML)
+    write_policy(path, WHOLE_PROJECT_YAML)
     assert listed(client, 'project-reader') == personas.P1
