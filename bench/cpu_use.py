@@ -43,6 +43,23 @@ def server_pids(backend):
             if procfs.command_name(pid) in names]
 
 
+class DatabaseMeter:
+    """CPU seconds the local database server spent since created.
+
+    A server may start backends meanwhile (a new connection): those
+    count from zero, and must still be running when ``spent`` is read.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.before = {pid: cpu_seconds([pid])
+                       for pid in server_pids(backend)}
+
+    def spent(self):
+        return sum(cpu_seconds([pid]) - self.before.get(pid, 0.0)
+                   for pid in server_pids(self.backend))
+
+
 class Meter:
     """CPU seconds spent from ``__init__`` to ``spent()``, by party.
 
@@ -52,23 +69,15 @@ class Meter:
 
     def __init__(self, api_pid, backend):
         self.api_pids = [api_pid] + procfs.children(api_pid)
-        # A server may start backends during the load (a new
-        # connection): those are read at the end, from zero.
-        self.backend = backend
         self.before = {'api': cpu_seconds(self.api_pids),
                        'client': time.process_time()}
-        self.database_before = {pid: cpu_seconds([pid])
-                                for pid in server_pids(backend)}
+        self.database = DatabaseMeter(backend)
 
     def spent(self):
         """{'api', 'database', 'client': CPU seconds} since created."""
-        database = 0.0
-        for pid in server_pids(self.backend):
-            database += (cpu_seconds([pid])
-                         - self.database_before.get(pid, 0.0))
         return {
             'api': cpu_seconds(self.api_pids) - self.before['api'],
-            'database': database,
+            'database': self.database.spent(),
             'client': time.process_time() - self.before['client'],
         }
 

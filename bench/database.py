@@ -117,13 +117,18 @@ def analyze(conn):
             db.execute(sa.text('ANALYZE'))
 
 
-def open_store(url):
-    """A storage connection to ``url``, schema created, emptied."""
+def connect(url):
+    """A storage connection to the store at ``url``, as it is."""
     conf = service.prepare_service([], [])
     conf.set_override('connection', url, 'database')
     # Migration chatter would bury the figures.
     logging.getLogger('alembic').setLevel(logging.WARNING)
-    conn = storage.get_connection_from_config(conf)
+    return storage.get_connection_from_config(conf)
+
+
+def open_store(url):
+    """A storage connection to ``url``, schema created, emptied."""
+    conn = connect(url)
     conn.upgrade()
     conn.clear()
     return conn

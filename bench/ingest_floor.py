@@ -97,7 +97,9 @@ class IngestFloor:
         cursor = self.raw.cursor()
         try:
             if self.explicit_begin:
-                cursor.execute('BEGIN')
+                # Holding the write lock from the start, as the driver
+                # does: other writers may be at work (parallel_ingest).
+                cursor.execute('BEGIN IMMEDIATE')
             row_marks = '(%s)' % ', '.join([self.marks] * len(EVENT_COLUMNS))
             cursor.execute(
                 'INSERT INTO event (%s) VALUES %s RETURNING message_id, id'

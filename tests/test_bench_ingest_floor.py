@@ -11,6 +11,7 @@ import pytest
 
 from bench import dataset
 from bench import ingest_floor
+from bench import parallel_ingest
 from bench import schema_cost
 from panko_clone import storage
 from tests import conftest
@@ -94,3 +95,34 @@ def test_schema_cost_strips_the_schema_step_by_step(backend, capsys,
         '%d -> %d' % (200 * (i + 1), 200 * (i + 2))
         for i in range(len(timed))]
     assert all(float(row[0]) > 0 for row in timed)
+
+
+def test_parallel_writers_store_every_event(backend, capsys, tmp_path):
+    url = SERVER_URLS.get(backend,
+                          'sqlite:///%s' % (tmp_path / 'scratch.db'))
+    name = conftest.database_name('parallel_ingest')
+    assert parallel_ingest.main(['--url', url, '--database-name', name,
+                                 '--events', '200', '--batches', '2',
+                                 '--writers', '1,3', '--floor']) == 0
+    output = capsys.readouterr().out
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split(' | ')]
+        if len(cells) == 10 and cells[0].isdigit():
+            rows[tuple(cells[:2])] = cells[2:]
+    assert list(rows) == [('1', 'record_events'), ('1', 'floor'),
+                          ('3', 'record_events'), ('3', 'floor')], output
+    # Each writer stores two batches, all kept: the run checks the
+    # store's count and stops on a shortfall.
+    assert [row[6] for row in rows.values()] == [
+        '200 -> 400', '400 -> 600', '600 -> 1200', '1200 -> 1800']
+    for row in rows.values():
+        assert float(row[0]) > 0 and float(row[2]) > 0, output
+        assert float(row[5]) > 0, output
+        low, high = (float(rate) for rate in row[1].split('-'))
+        assert 0 < low <= high, output
+
+
+def test_parallel_ingest_refuses_a_memory_store(capsys):
+    assert parallel_ingest.main(['--url', 'memory://']) == 2
+    assert 'one process' in capsys.readouterr().out
