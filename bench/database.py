@@ -6,7 +6,11 @@ benchmark creates its own database there, by default ``pc_bench_full``
 and drops it afterwards unless told to keep it.
 """
 
+import contextlib
 import logging
+import os
+import shutil
+import tempfile
 
 import sqlalchemy as sa
 
@@ -51,6 +55,33 @@ def fresh_database(url, name=DEFAULT_DATABASE):
     bench_url, admin = server
     recreate_database(admin, name)
     return bench_url.render_as_string(hide_password=False), admin
+
+
+def add_scratch_arguments(parser, name):
+    """``--url`` and ``--database-name`` of a command's throwaway store."""
+    parser.add_argument('--url', help='database URL (default: a '
+                        'throwaway SQLite file in a temporary directory)')
+    parser.add_argument('--database-name', default=name,
+                        help='database created on a server URL '
+                        '(default %(default)s)')
+
+
+@contextlib.contextmanager
+def scratch_store(url, name, prefix):
+    """The URL of a throwaway store, gone again at exit.
+
+    ``url`` None: an SQLite file in a temporary directory named from
+    ``prefix``; a server URL: database ``name`` there, made anew.
+    """
+    tmpdir = tempfile.mkdtemp(prefix=prefix)
+    admin = None
+    try:
+        work_url, admin = fresh_database(
+            url or 'sqlite:///' + os.path.join(tmpdir, 'bench.db'), name)
+        yield work_url
+    finally:
+        drop_database(admin, name)
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def drop_database(admin_url, name=DEFAULT_DATABASE):

@@ -29,10 +29,8 @@ import argparse
 import multiprocessing
 import os
 import queue
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
 import sqlalchemy as sa
@@ -52,11 +50,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog='python -m bench.parallel_ingest',
         description=__doc__.split('\n')[0])
-    parser.add_argument('--url', help='database URL (default: a '
-                        'throwaway SQLite file in a temporary directory)')
-    parser.add_argument('--database-name', default=SCRATCH_DATABASE,
-                        help='database created on a server URL '
-                        '(default %(default)s)')
+    database.add_scratch_arguments(parser, SCRATCH_DATABASE)
     parser.add_argument('--events', type=int, default=30000,
                         help='events stored before the first timing')
     parser.add_argument('--writers', default='1,2,4',
@@ -235,16 +229,9 @@ def main(argv=None):
     if (args.url or '').startswith('memory:'):
         print('a memory store lives in one process: no writers to add')
         return 2
-    tmpdir = tempfile.mkdtemp(prefix='pc_bench_parallel_')
-    admin = None
-    try:
-        url, admin = database.fresh_database(
-            args.url or 'sqlite:///' + os.path.join(tmpdir, 'bench.db'),
-            args.database_name)
+    with database.scratch_store(args.url, args.database_name,
+                                'pc_bench_parallel_') as url:
         measure(url, args)
-    finally:
-        database.drop_database(admin, args.database_name)
-        shutil.rmtree(tmpdir, ignore_errors=True)
     return 0
 
 

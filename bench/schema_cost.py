@@ -23,10 +23,7 @@ nothing is asserted.
 """
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 
 import sqlalchemy as sa
 
@@ -43,11 +40,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog='python -m bench.schema_cost',
         description=__doc__.split('\n')[0])
-    parser.add_argument('--url', help='database URL (default: a '
-                        'throwaway SQLite file in a temporary directory)')
-    parser.add_argument('--database-name', default=SCRATCH_DATABASE,
-                        help='database created on a server URL '
-                        '(default %(default)s)')
+    database.add_scratch_arguments(parser, SCRATCH_DATABASE)
     parser.add_argument('--events', type=int, default=30000,
                         help='events stored before the first timing')
     parser.add_argument('--batches', type=int, default=100,
@@ -144,16 +137,9 @@ def main(argv=None):
     if (args.url or '').startswith('memory:'):
         print('a memory store has no schema to strip')
         return 2
-    tmpdir = tempfile.mkdtemp(prefix='pc_bench_schema_')
-    admin = None
-    try:
-        url, admin = database.fresh_database(
-            args.url or 'sqlite:///' + os.path.join(tmpdir, 'bench.db'),
-            args.database_name)
+    with database.scratch_store(args.url, args.database_name,
+                                'pc_bench_schema_') as url:
         strip_and_time(url, args)
-    finally:
-        database.drop_database(admin, args.database_name)
-        shutil.rmtree(tmpdir, ignore_errors=True)
     return 0
 
 
