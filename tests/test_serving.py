@@ -91,6 +91,13 @@ def run(command, env):
 def dbsync(env, *args):
     result = run([str(BIN / 'panko-clone-dbsync'), *args], env)
     assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr
+
+
+def test_dbsync_tells_its_migrations_without_alembic_chatter(sqlite_env):
+    output = dbsync(sqlite_env)
+    assert 'Running upgrade  -> c3955547bff2' in output
+    assert 'setup plugin' not in output
 
 
 @pytest.fixture
