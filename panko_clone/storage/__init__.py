@@ -22,7 +22,7 @@ class StorageBadVersion(Exception):
 
 
 class StorageUnavailable(Exception):
-    """The database could not be reached; opening it may be retried."""
+    """The database could not be reached, or stayed locked; retry later."""
 
 
 class InvalidMarker(Exception):

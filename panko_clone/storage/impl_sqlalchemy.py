@@ -140,6 +140,10 @@ SQLITE_WAL_CHECKPOINT_PAGES = 16384
 # Idle SQLite file connections kept open (more may be open at once).
 SQLITE_POOL_SIZE = 5
 
+# How long an SQLite statement waits for a lock another connection
+# holds before failing with "database is locked" (pysqlite's default).
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
 # Attempts at a transaction that SQLite refused as "database is locked".
 BUSY_RETRIES = 10
 # The key oslo.db's SQLite "begin" listener marks an open transaction
@@ -197,6 +201,7 @@ def _sqlite_file_pragmas(dbapi_connection, connection_record):
         cursor.execute('PRAGMA cache_size=-%d' % SQLITE_CACHE_KIB)
         cursor.execute('PRAGMA wal_autocheckpoint=%d'
                        % SQLITE_WAL_CHECKPOINT_PAGES)
+        cursor.execute('PRAGMA busy_timeout=%d' % SQLITE_BUSY_TIMEOUT_MS)
     finally:
         cursor.close()
 
@@ -256,6 +261,15 @@ def _unreachable(err):
         for cause in errors.causes(err))
 
 
+def _locked(err):
+    """Whether ``err`` (or what it arose from) is SQLite's lock held on.
+
+    Raised out of a call, it has outlasted the busy timeout and the
+    call's own retries.
+    """
+    return any(_sqlite_busy(cause) for cause in errors.causes(err))
+
+
 def _reconnecting(method):
     """``method``, run once more if its connection turned out dead.
 
@@ -263,15 +277,21 @@ def _reconnecting(method):
     either committed or left nothing, and a batch that did commit is
     told apart on its second run as duplicates (its message_ids are
     stored already), as with a client resending it. When the server
-    cannot be reached (still down, or refusing connections),
+    cannot be reached (still down, or refusing connections), or an
+    SQLite file stayed locked by another program through every retry,
     :class:`storage.StorageUnavailable` is raised, which the API
-    answers with 503.
+    answers with 503: nothing was written, and the same call can
+    succeed later.
     """
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except (db_exc.DBError, sa.exc.DBAPIError) as err:
+            if _locked(err):
+                raise storage.StorageUnavailable(
+                    'the database stayed locked by another writer: %s'
+                    % err) from err
             if not _unreachable(err):
                 raise
             if not _disconnected(err):
@@ -281,7 +301,7 @@ def _reconnecting(method):
         try:
             return method(self, *args, **kwargs)
         except (db_exc.DBError, sa.exc.DBAPIError) as err:
-            if _unreachable(err):
+            if _unreachable(err) or _locked(err):
                 raise storage.StorageUnavailable(str(err)) from err
             raise
     return run
