@@ -26,6 +26,7 @@ nothing is asserted about them.
 """
 
 import argparse
+import collections
 import multiprocessing
 import os
 import queue
@@ -44,6 +45,11 @@ from bench import report
 SCRATCH_DATABASE = 'pc_bench_parallel'
 # Each writer's events come from a seed of its own.
 SEED_STRIDE = 1000
+
+# What a writer reports: perf_counter at its first batch's start and its
+# last one's end, its CPU seconds, each batch's seconds, events created.
+Figures = collections.namedtuple('Figures',
+                                 'began ended cpu batch_seconds created')
 
 
 def parse_args(argv):
@@ -77,12 +83,11 @@ def write(url, seed, first, batches, barrier, results, done, floor):
     """One writer: store ``batches`` batches, timing each.
 
     Runs in a process of its own. Its events are made before the start,
-    numbered from ``first`` on, so they fall at the store's end; what it
-    puts on ``results`` is (start, end, CPU seconds, batch seconds,
-    events created). Its connection stays open until ``done`` is set:
-    the database server's CPU is read off its backends while they run.
-    With ``floor`` it stores them by the ingest floor's SQL instead of
-    ``record_events``.
+    numbered from ``first`` on, so they fall at the store's end; it puts
+    its :class:`Figures` on ``results``. Its connection stays open until
+    ``done`` is set: the database server's CPU is read off its backends
+    while they run. With ``floor`` it stores them by the ingest floor's
+    SQL instead of ``record_events``.
     """
     conn = database.connect(url)
     gen = dataset.Generator(seed, keep=False)
@@ -104,8 +109,8 @@ def write(url, seed, first, batches, barrier, results, done, floor):
                 created += len(batch)
             spent.append(time.perf_counter() - start)
         ended = time.perf_counter()
-        results.put((began, ended, time.process_time() - cpu, spent,
-                     created))
+        results.put(Figures(began, ended, time.process_time() - cpu, spent,
+                            created))
         done.wait()
     finally:
         if by_hand is not None:
@@ -161,13 +166,13 @@ def run_writers(url, count, seed, first, batches, floor):
 
 def step_row(count, side, got, server, store):
     """The table row of one writer count and side."""
-    began = min(r[0] for r in got)
-    ended = max(r[1] for r in got)
-    events = sum(r[4] for r in got)
-    batches = sum(len(r[3]) for r in got)
-    rates = [r[4] / (r[1] - r[0]) for r in got]
-    median = statistics.median(s for r in got for s in r[3])
-    writers_cpu = sum(r[2] for r in got)
+    began = min(f.began for f in got)
+    ended = max(f.ended for f in got)
+    events = sum(f.created for f in got)
+    batches = sum(len(f.batch_seconds) for f in got)
+    rates = [f.created / (f.ended - f.began) for f in got]
+    median = statistics.median(s for f in got for s in f.batch_seconds)
+    writers_cpu = sum(f.cpu for f in got)
     # The rate at which this much CPU a batch would keep every core busy.
     cpu_per_event = (writers_cpu + server) / events
     return [str(count), side, '%.0f' % (events / (ended - began)),
@@ -200,10 +205,10 @@ def measure(url, args):
             got, server = run_writers(url, count, args.seed + size, size,
                                       args.batches, side == 'floor')
             added = count * args.batches * dataset.BATCH
-            if sum(r[4] for r in got) != added:
+            created = sum(f.created for f in got)
+            if created != added:
                 raise RuntimeError('%d writers created %d events of %d'
-                                   % (count, sum(r[4] for r in got),
-                                      added))
+                                   % (count, created, added))
             rows.append(step_row(count, side, got, server,
                                  '%d -> %d' % (size, size + added)))
             size += added

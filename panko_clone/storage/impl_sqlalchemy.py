@@ -308,10 +308,12 @@ def _reconnecting(method):
 
 
 def _sqlite_busy(err):
-    """SQLite's "database is locked", which it may raise without waiting.
+    """SQLite's "database is locked".
 
-    It does so for a write in a transaction whose snapshot another
-    writer has moved past; starting the transaction over succeeds.
+    Raised once a lock stayed held for the whole busy timeout, and at
+    once, without waiting, for a write in a deferred transaction whose
+    snapshot another writer has moved past (the driver's own writes
+    begin IMMEDIATE, see ``_writing``); starting over may succeed.
     """
     return 'database is locked' in str(err)
 
